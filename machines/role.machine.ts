@@ -1,0 +1,384 @@
+/**
+ * The node role statechart: unknown -> electing -> primary | standby, with yield on conflict.
+ *
+ * This machine is the whole election algorithm and nothing else. It is pure: messages and
+ * the passing of time (XState delays, driven by whatever clock the actor system was given)
+ * go in; messages to send and role transitions for services come out. The caller does the
+ * I/O by providing the `transport` and `confirmSilence` actors (see src/runtime), or a
+ * simulated network (see src/testing).
+ *
+ * What it guarantees, given a network that eventually delivers:
+ *  - every node applies the same total order (priority, then lower IPv4; see rank.ts), so
+ *    nodes that hear each other agree on who should be primary;
+ *  - two primaries that hear each other resolve within one heartbeat: the lower-ranked one
+ *    yields, the other re-asserts with a higher epoch;
+ *  - a standby takes over after `heartbeatTimeoutMs` of silence from the primary, and only
+ *    after every datagram that already arrived has been processed (`confirmSilence`);
+ *  - epochs never decrease on a node, and a primary that survives a conflict holds an epoch
+ *    greater than any epoch it has seen.
+ * What it does not guarantee: with two nodes there is no quorum, so a partition elects a
+ * primary on each side until it heals; two sides that promote independently may hold the
+ * same epoch number meanwhile (the pair (epoch, nodeId) stays unique).
+ */
+import { assign, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
+import { outranks, type Rankable } from './rank.ts';
+import { serviceMachine, type Role, type RoleTransition } from './service.machine.ts';
+
+export type { Role, RoleTransition };
+export type WireRole = 'unknown' | 'primary' | 'standby';
+export type RoleMode = 'auto' | 'primary' | 'standby';
+
+/** What a datagram tells us about its sender. */
+export interface PeerInfo extends Rankable {
+  role: WireRole;
+  epoch: number;
+}
+
+export interface PeerState extends PeerInfo {
+  /** Heartbeat ticks of ours since we last heard this peer; it is forgotten past the timeout. */
+  silentTicks: number;
+}
+
+export interface OutboundMessage {
+  type: 'announce' | 'heartbeat' | 'declaration';
+  role: WireRole;
+  nodeId: string;
+  priority: number;
+  epoch: number;
+}
+
+export interface RoleTiming {
+  electionWindowMs: number;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+}
+
+export interface ServiceSpec {
+  name: string;
+  definition: unknown;
+}
+
+export interface RoleInput {
+  nodeId: string;
+  priority: number;
+  mode?: RoleMode;
+  preempt?: boolean;
+  timing: RoleTiming;
+  services?: readonly ServiceSpec[];
+}
+
+export type RoleEvent =
+  | { type: 'TRANSPORT.UP' }
+  | { type: 'TRANSPORT.DOWN'; reason: string }
+  | { type: 'PEER.ANNOUNCE'; peer: PeerInfo }
+  | { type: 'PEER.PRIMARY'; peer: PeerInfo }
+  | { type: 'PEER.STANDBY'; peer: PeerInfo }
+  | { type: 'SILENCE.CONFIRMED' };
+
+/** Sent to the transport actor. */
+export interface SendEvent {
+  type: 'SEND';
+  message: OutboundMessage;
+}
+
+export interface RoleContext {
+  self: Rankable;
+  mode: RoleMode;
+  preempt: boolean;
+  timing: RoleTiming;
+  role: Role;
+  epoch: number;
+  maxSeenEpoch: number;
+  primaryId: string | null;
+  peers: Record<string, PeerState>;
+  candidates: Record<string, PeerInfo>;
+  /** Rate limit: a primary answers a conflicting primary at most once per heartbeat tick. */
+  reassertedThisTick: boolean;
+  roleChanges: number;
+  reason: string;
+  serviceIds: string[];
+  services: readonly ServiceSpec[];
+}
+
+const peerOf = (event: RoleEvent): PeerInfo | null => ('peer' in event ? event.peer : null);
+
+/** Ticks of silence after which a peer is forgotten: the same span as the heartbeat timeout. */
+const maxSilentTicks = (t: RoleTiming) => Math.ceil(t.heartbeatTimeoutMs / t.heartbeatIntervalMs);
+
+const wireRole = (role: Role): WireRole => (role === 'primary' || role === 'standby' ? role : 'unknown');
+
+function messageOf(context: RoleContext, type: OutboundMessage['type']): OutboundMessage {
+  const role = type === 'announce' ? 'unknown' : wireRole(context.role);
+  return { type, role, nodeId: context.self.nodeId, priority: context.self.priority, epoch: context.epoch };
+}
+
+function transitionOf(context: RoleContext, to: Role): RoleTransition {
+  return {
+    from: context.role,
+    to,
+    epoch: context.epoch,
+    nodeId: context.self.nodeId,
+    primaryId: context.primaryId,
+    reason: context.reason,
+  };
+}
+
+export const roleMachine = setup({
+  types: {
+    context: {} as RoleContext,
+    events: {} as RoleEvent,
+    input: {} as RoleInput,
+  },
+  actors: {
+    // Stand-ins so the machine runs as it is in the visualizer; src/ supplies the real ones.
+    transport: fromCallback<SendEvent, { nodeId: string }>(() => () => {}),
+    confirmSilence: fromCallback(({ sendBack }) => {
+      sendBack({ type: 'SILENCE.CONFIRMED' });
+    }),
+    service: serviceMachine,
+  },
+  guards: {
+    isForcedPrimary: ({ context }) => context.mode === 'primary',
+    isForcedStandby: ({ context }) => context.mode === 'standby',
+    isBestCandidate: ({ context }) =>
+      Object.values(context.candidates).every((c) => outranks(context.self, c)),
+    isBestLiveStandby: ({ context }) =>
+      Object.values(context.peers)
+        .filter((p) => p.role !== 'primary' && p.nodeId !== context.primaryId)
+        .every((p) => outranks(context.self, p)),
+    mustYieldToPeer: ({ context, event }) => {
+      const peer = peerOf(event);
+      return context.mode !== 'primary' && peer !== null && outranks(peer, context.self);
+    },
+    mayPreemptPeer: ({ context, event }) => {
+      const peer = peerOf(event);
+      return context.mode === 'auto' && context.preempt && peer !== null && outranks(context.self, peer);
+    },
+    isPeerEpochAhead: ({ context, event }) => {
+      const peer = peerOf(event);
+      return peer !== null && peer.epoch > context.epoch;
+    },
+  },
+  actions: {
+    spawnServices: enqueueActions(({ context, enqueue }) => {
+      for (const spec of context.services) {
+        enqueue.spawnChild('service', { id: `service:${spec.name}`, input: { name: spec.name, definition: spec.definition } });
+      }
+    }),
+    enterRole: enqueueActions(({ context, enqueue }, params: { role: Role }) => {
+      const from = context.role;
+      if (from === params.role) return;
+      enqueue.assign({ role: params.role, roleChanges: context.roleChanges + 1 });
+      const transition = transitionOf(context, params.role);
+      for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition });
+    }),
+    notePeer: assign(({ context, event }) => {
+      const peer = peerOf(event);
+      if (peer === null) return {};
+      return {
+        peers: { ...context.peers, [peer.nodeId]: { ...peer, silentTicks: 0 } },
+        maxSeenEpoch: Math.max(context.maxSeenEpoch, peer.epoch),
+      };
+    }),
+    noteCandidate: assign({
+      candidates: ({ context, event }) => {
+        const peer = peerOf(event);
+        return peer === null ? context.candidates : { ...context.candidates, [peer.nodeId]: peer };
+      },
+    }),
+    clearCandidates: assign({ candidates: {}, primaryId: null }),
+    agePeers: assign(({ context }) => {
+      const limit = maxSilentTicks(context.timing);
+      const peers: Record<string, PeerState> = {};
+      for (const p of Object.values(context.peers)) {
+        if (p.silentTicks + 1 <= limit) peers[p.nodeId] = { ...p, silentTicks: p.silentTicks + 1 };
+      }
+      return { peers, reassertedThisTick: false };
+    }),
+    takeOver: assign(({ context }, params: { reason: string }) => ({
+      epoch: Math.max(context.epoch, context.maxSeenEpoch) + 1,
+      primaryId: context.self.nodeId,
+      reason: params.reason,
+    })),
+    followPrimary: assign(({ context, event }, params: { reason: string }) => {
+      const peer = peerOf(event);
+      if (peer === null) return {};
+      return {
+        primaryId: peer.nodeId,
+        epoch: Math.max(context.epoch, peer.epoch),
+        reason: `${params.reason} ${peer.nodeId}`,
+      };
+    }),
+    adoptEpoch: assign({
+      epoch: ({ context, event }) => Math.max(context.epoch, peerOf(event)?.epoch ?? 0),
+    }),
+    forgetPrimary: assign(({ context }) => {
+      const peers = { ...context.peers };
+      if (context.primaryId !== null) delete peers[context.primaryId];
+      return { peers, primaryId: null, reason: 'no heartbeat from the primary within the timeout' };
+    }),
+    reassert: enqueueActions(({ context, event, enqueue }) => {
+      const peer = peerOf(event);
+      const ahead = peer !== null && peer.epoch >= context.epoch;
+      let next = context;
+      if (ahead) {
+        next = {
+          ...context,
+          epoch: Math.max(context.epoch, context.maxSeenEpoch, peer.epoch) + 1,
+          reason: `re-asserted over ${peer.nodeId} (epoch ${peer.epoch})`,
+        };
+        enqueue.assign({ epoch: next.epoch, reason: next.reason });
+        for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition: transitionOf(next, next.role) });
+      }
+      if (!context.reassertedThisTick || ahead) {
+        enqueue.assign({ reassertedThisTick: true });
+        enqueue.sendTo('transport', { type: 'SEND', message: messageOf(next, 'heartbeat') } satisfies SendEvent);
+      }
+    }),
+    noteTransportDown: assign({
+      reason: ({ event }) => (event.type === 'TRANSPORT.DOWN' ? `transport down: ${event.reason}` : 'transport down'),
+      primaryId: null,
+      peers: {},
+    }),
+    sendAnnounce: sendTo('transport', ({ context }): SendEvent => ({ type: 'SEND', message: messageOf(context, 'announce') })),
+    sendHeartbeat: sendTo('transport', ({ context }): SendEvent => ({ type: 'SEND', message: messageOf(context, 'heartbeat') })),
+    sendDeclaration: sendTo('transport', ({ context }): SendEvent => ({ type: 'SEND', message: messageOf(context, 'declaration') })),
+  },
+  delays: {
+    electionWindow: ({ context }) => context.timing.electionWindowMs,
+    heartbeatInterval: ({ context }) => context.timing.heartbeatIntervalMs,
+    heartbeatTimeout: ({ context }) => context.timing.heartbeatTimeoutMs,
+  },
+}).createMachine({
+  id: 'role',
+  context: ({ input }) => ({
+    self: { nodeId: input.nodeId, priority: input.priority },
+    mode: input.mode ?? 'auto',
+    preempt: input.preempt ?? false,
+    timing: input.timing,
+    role: 'unknown',
+    epoch: 0,
+    maxSeenEpoch: 0,
+    primaryId: null,
+    peers: {},
+    candidates: {},
+    reassertedThisTick: false,
+    roleChanges: 0,
+    reason: 'starting',
+    serviceIds: (input.services ?? []).map((s) => `service:${s.name}`),
+    services: input.services ?? [],
+  }),
+  entry: 'spawnServices',
+  invoke: { id: 'transport', src: 'transport', input: ({ context }) => ({ nodeId: context.self.nodeId }) },
+  on: {
+    'TRANSPORT.DOWN': { target: '.unknown', actions: 'noteTransportDown' },
+  },
+  initial: 'unknown',
+  states: {
+    unknown: {
+      entry: { type: 'enterRole', params: { role: 'unknown' } },
+      on: {
+        'TRANSPORT.UP': [
+          { guard: 'isForcedPrimary', target: 'primary', actions: { type: 'takeOver', params: { reason: 'role forced to primary by config' } } },
+          { guard: 'isForcedStandby', target: 'standby' },
+          { target: 'electing' },
+        ],
+      },
+    },
+    electing: {
+      entry: ['clearCandidates', { type: 'enterRole', params: { role: 'electing' } }, 'sendAnnounce'],
+      on: {
+        'PEER.PRIMARY': { target: 'standby', actions: ['notePeer', { type: 'followPrimary', params: { reason: 'found a live primary' } }] },
+        'PEER.STANDBY': { actions: ['notePeer', 'adoptEpoch', 'noteCandidate'] },
+        'PEER.ANNOUNCE': { actions: ['notePeer', 'noteCandidate'] },
+      },
+      initial: 'listening',
+      states: {
+        listening: { after: { electionWindow: 'deciding' } },
+        // Judge only after datagrams that arrived during a stall have been read.
+        deciding: {
+          invoke: { src: 'confirmSilence' },
+          on: {
+            'SILENCE.CONFIRMED': [
+              { guard: 'isBestCandidate', target: '#role.primary', actions: { type: 'takeOver', params: { reason: 'won the election' } } },
+              { target: '#role.standby', actions: assign({ reason: 'lost the election' }) },
+            ],
+          },
+        },
+      },
+    },
+    primary: {
+      entry: [{ type: 'enterRole', params: { role: 'primary' } }, 'sendDeclaration', 'sendHeartbeat'],
+      on: {
+        'PEER.PRIMARY': [
+          { guard: 'mustYieldToPeer', target: 'standby', actions: ['notePeer', { type: 'followPrimary', params: { reason: 'yielded to higher-ranked primary' } }] },
+          { actions: ['notePeer', 'reassert'] },
+        ],
+        'PEER.ANNOUNCE': { actions: ['notePeer', 'sendDeclaration'] },
+        'PEER.STANDBY': [
+          { guard: 'isPeerEpochAhead', actions: ['notePeer', 'reassert'] },
+          { actions: 'notePeer' },
+        ],
+      },
+      initial: 'beating',
+      states: {
+        beating: {
+          after: { heartbeatInterval: { target: 'beating', reenter: true, actions: ['agePeers', 'sendHeartbeat'] } },
+        },
+      },
+    },
+    standby: {
+      entry: [{ type: 'enterRole', params: { role: 'standby' } }, 'sendDeclaration'],
+      on: {
+        'PEER.STANDBY': { actions: ['notePeer', 'adoptEpoch'] },
+        'PEER.ANNOUNCE': { actions: 'notePeer' },
+      },
+      type: 'parallel',
+      states: {
+        watch: {
+          initial: 'watching',
+          // PEER.PRIMARY is handled inside this region so that restarting the timeout does
+          // not also restart the heartbeat region's timer.
+          states: {
+            watching: {
+              after: { heartbeatTimeout: 'confirmingSilence' },
+              on: {
+                'PEER.PRIMARY': [
+                  { guard: 'mayPreemptPeer', target: '#role.primary', actions: ['notePeer', { type: 'takeOver', params: { reason: 'preempted a lower-ranked primary' } }] },
+                  { target: 'watching', reenter: true, actions: ['notePeer', { type: 'followPrimary', params: { reason: 'heartbeat from' } }] },
+                ],
+              },
+            },
+            // Judge only after datagrams that arrived during a stall have been read.
+            confirmingSilence: {
+              invoke: { src: 'confirmSilence' },
+              on: {
+                'PEER.PRIMARY': { target: 'watching', actions: ['notePeer', { type: 'followPrimary', params: { reason: 'heartbeat from' } }] },
+                'SILENCE.CONFIRMED': [
+                  { guard: 'isForcedStandby', target: 'watching', actions: 'forgetPrimary' },
+                  { guard: 'isBestLiveStandby', target: '#role.primary', actions: ['forgetPrimary', { type: 'takeOver', params: { reason: 'primary silent past the timeout' } }] },
+                  { target: '#role.electing', actions: 'forgetPrimary' },
+                ],
+              },
+            },
+          },
+        },
+        beat: {
+          initial: 'beating',
+          states: {
+            beating: {
+              after: { heartbeatInterval: { target: 'beating', reenter: true, actions: ['agePeers', 'sendHeartbeat'] } },
+            },
+          },
+        },
+      },
+    },
+  },
+});
+
+/** The top-level role of a snapshot value. */
+export function roleOf(value: unknown): Role {
+  const key = typeof value === 'string' ? value : Object.keys(value as object)[0];
+  if (key === 'primary' || key === 'standby' || key === 'electing' || key === 'unknown') return key;
+  throw new Error(`not a role state: ${JSON.stringify(value)}`);
+}

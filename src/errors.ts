@@ -1,0 +1,45 @@
+/**
+ * Error classes with stable codes. Callers match on `code`, never on message text,
+ * so messages may be improved without breaking anyone.
+ */
+export type HastateErrorCode =
+  | 'HASTATE_CONFIG_INVALID'
+  | 'HASTATE_CLI_USAGE'
+  | 'HASTATE_TRANSPORT'
+  | 'HASTATE_STATUS_UNREACHABLE'
+  | 'HASTATE_SERVICE_FAILED';
+
+export class HastateError extends Error {
+  readonly code: HastateErrorCode;
+  constructor(code: HastateErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HastateError';
+    this.code = code;
+  }
+}
+
+/** One problem found in a configuration source, located as precisely as we can. */
+export interface ConfigProblem {
+  /** File path, `env` for environment variables, or `defaults`. */
+  source: string;
+  /** 1-based line and column in the file, when the problem maps to a place in it. */
+  line?: number;
+  column?: number;
+  /** Dotted key path as written in the file (`ha.heartbeat.timeout_seconds`), or the env var name. */
+  key: string;
+  message: string;
+}
+
+export function formatConfigProblem(p: ConfigProblem): string {
+  const where = p.line !== undefined ? `${p.source}:${p.line}:${p.column ?? 1}` : p.source;
+  return `${where}: ${p.key}: ${p.message}`;
+}
+
+export class ConfigError extends HastateError {
+  readonly problems: readonly ConfigProblem[];
+  constructor(problems: readonly ConfigProblem[]) {
+    super('HASTATE_CONFIG_INVALID', problems.map(formatConfigProblem).join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}

@@ -1,0 +1,61 @@
+import { createActor, fromCallback } from 'xstate';
+import { ManualClock } from '../../src/testing/manual-clock.ts';
+import { serviceMachine, type ServiceEvent, type RunnerInput } from '../../machines/service.machine.ts';
+import { roleMachine, roleOf, type OutboundMessage, type PeerInfo, type RoleInput, type RoleTransition, type SendEvent } from '../../machines/role.machine.ts';
+
+export const timing = { electionWindowMs: 2000, heartbeatIntervalMs: 3000, heartbeatTimeoutMs: 9000 };
+
+/** One role machine on a simulated clock, with a transport that records what it sends. */
+export function startNode(input: Partial<RoleInput> & { nodeId: string }, opts: { holdSilence?: boolean } = {}) {
+  const clock = new ManualClock();
+  const sent: OutboundMessage[] = [];
+  const transitions: RoleTransition[] = [];
+  let releaseSilence: (() => void) | null = null;
+  const machine = roleMachine.provide({
+    actors: {
+      transport: fromCallback<SendEvent, { nodeId: string }>(({ receive }) => {
+        receive((e) => sent.push(e.message));
+      }),
+      service: serviceMachine.provide({
+        actors: {
+          runService: fromCallback<ServiceEvent, RunnerInput>(({ receive }) => {
+            receive((e) => {
+              if (e.type === 'ROLE.CHANGED') transitions.push(e.transition);
+            });
+          }),
+        },
+      }),
+      confirmSilence: fromCallback(({ sendBack }) => {
+        if (opts.holdSilence) releaseSilence = () => sendBack({ type: 'SILENCE.CONFIRMED' });
+        else sendBack({ type: 'SILENCE.CONFIRMED' });
+        return () => {
+          releaseSilence = null;
+        };
+      }),
+    },
+  });
+  const recorder = { name: 'recorder', definition: null };
+  const actor = createActor(machine, {
+    clock,
+    input: { priority: 0, timing, services: [recorder], ...input },
+  });
+  actor.start();
+  return {
+    actor,
+    clock,
+    sent,
+    transitions,
+    role: () => roleOf(actor.getSnapshot().value),
+    ctx: () => actor.getSnapshot().context,
+    advance: (ms: number) => clock.advance(ms),
+    up: () => actor.send({ type: 'TRANSPORT.UP' }),
+    primary: (peer: Partial<PeerInfo> & { nodeId: string }) =>
+      actor.send({ type: 'PEER.PRIMARY', peer: { priority: 0, role: 'primary', epoch: 1, ...peer } }),
+    standby: (peer: Partial<PeerInfo> & { nodeId: string }) =>
+      actor.send({ type: 'PEER.STANDBY', peer: { priority: 0, role: 'standby', epoch: 1, ...peer } }),
+    announce: (peer: Partial<PeerInfo> & { nodeId: string }) =>
+      actor.send({ type: 'PEER.ANNOUNCE', peer: { priority: 0, role: 'unknown', epoch: 0, ...peer } }),
+    releaseSilence: () => releaseSilence?.(),
+    sentOf: (type: OutboundMessage['type']) => sent.filter((m) => m.type === type),
+  };
+}
