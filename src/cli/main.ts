@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+/**
+ * The `hastate` command. Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad
+ * config (nothing was started), 3 status endpoint unreachable.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, HastateError } from '../errors.ts';
+import { loadConfig, renderEffectiveConfig } from '../config/index.ts';
+import { VERSION } from '../runtime/version.ts';
+import { runNode } from './run-command.ts';
+import { fetchStatus, formatStatus } from './status-command.ts';
+
+const USAGE = `Usage: hastate <command> [options]
+
+Commands:
+  run [--config FILE]              run one HA node until SIGINT/SIGTERM (defaults when no file)
+  validate FILE                    check a config file and print the effective configuration
+  status [--url URL | --config FILE] [--json] [--timeout-ms N]
+                                   show a running node's status (default http://127.0.0.1:9990)
+  help, --help                     show this text
+  version, --version               print the version
+
+Options:
+  --config FILE   also taken from HASTATE_CONFIG; HASTATE_* variables override keys
+  --log FORMAT    run: json | human (default: human on a terminal, json otherwise)
+`;
+
+class UsageError extends HastateError {
+  constructor(message: string) {
+    super('HASTATE_CLI_USAGE', message);
+  }
+}
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, positionals = 0) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (parsed.positionals.length > positionals) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[positionals])}`);
+  return parsed;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    case 'version':
+    case '--version':
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case 'run': {
+      const { values } = parse(rest, { config: { type: 'string' }, log: { type: 'string' } });
+      const log = values.log as string | undefined;
+      if (log !== undefined && log !== 'json' && log !== 'human') throw new UsageError(`--log must be json or human, got ${JSON.stringify(log)}`);
+      const file = (values.config as string | undefined) ?? process.env.HASTATE_CONFIG;
+      const config = loadConfig(file === undefined ? {} : { file });
+      return runNode(config, { human: log === undefined ? undefined : log === 'human' });
+    }
+    case 'validate': {
+      const { positionals } = parse(rest, {}, 1);
+      const file = positionals[0];
+      if (file === undefined) throw new UsageError('validate needs a FILE');
+      const config = loadConfig({ file });
+      process.stdout.write(`# ${file}: valid. Effective configuration (defaults and HASTATE_* overrides applied):\n`);
+      process.stdout.write(renderEffectiveConfig(config));
+      return 0;
+    }
+    case 'status': {
+      const { values } = parse(rest, { url: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' }, 'timeout-ms': { type: 'string' } });
+      const timeoutText = values['timeout-ms'] as string | undefined;
+      const timeoutMs = timeoutText === undefined ? 2000 : Number(timeoutText);
+      if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) throw new UsageError(`--timeout-ms must be an integer from 1 to 60000, got ${JSON.stringify(timeoutText)}`);
+      let url = values.url as string | undefined;
+      if (url === undefined) {
+        const file = (values.config as string | undefined) ?? process.env.HASTATE_CONFIG;
+        const config = loadConfig(file === undefined ? {} : { file });
+        url = `http://${config.status.host}:${config.status.port}`;
+      }
+      const status = await fetchStatus(url, timeoutMs);
+      process.stdout.write(values.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`hastate: invalid configuration (${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}):\n${error.message}\n`);
+      process.exitCode = 2;
+    } else if (error instanceof HastateError && error.code === 'HASTATE_CLI_USAGE') {
+      process.stderr.write(`hastate: ${error.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else if (error instanceof HastateError && error.code === 'HASTATE_STATUS_UNREACHABLE') {
+      process.stderr.write(`hastate: ${error.message}\n`);
+      process.exitCode = 3;
+    } else {
+      process.stderr.write(`hastate: ${(error as Error)?.stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,60 @@
+import type { HastateConfig } from '../config/index.ts';
+import { createLogger } from '../runtime/log.ts';
+import { HaNode } from '../runtime/node.ts';
+import { statusService } from '../services/status-server.ts';
+import type { ServiceDefinition } from '../services/types.ts';
+
+/** Bound on shutdown: services get this long to stop, then the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 5_000;
+
+/** Runs one node until SIGINT/SIGTERM; resolves with the exit code. */
+export function runNode(config: HastateConfig, opts: { human?: boolean | undefined; services?: ServiceDefinition[] } = {}): Promise<number> {
+  const logger = createLogger({ level: config.log.level, ...(opts.human === undefined ? {} : { human: opts.human }) });
+  const services: ServiceDefinition[] = [...(opts.services ?? [])];
+  let node: HaNode | null = null;
+  if (config.status.enabled) {
+    services.unshift(
+      statusService({
+        host: config.status.host,
+        port: config.status.port,
+        getStatus: () => node!.status(),
+        onListening: (a) => logger.info({ host: a.host, port: a.port }, `status endpoint on http://${a.host}:${a.port}/status`),
+      }),
+    );
+  }
+  node = new HaNode({ config, logger, services });
+  const running = node;
+
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (error) => {
+    logger.fatal({ err: error }, 'unhandled rejection; exiting');
+    process.exit(1);
+  });
+
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(130);
+      }
+      stopping = true;
+      logger.info({ signal }, 'stopping');
+      const hardStop = setTimeout(() => {
+        logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown deadline passed; exiting');
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS + 1_000);
+      hardStop.unref();
+      running.stop(SHUTDOWN_DEADLINE_MS).then(() => {
+        logger.info('stopped');
+        resolve(0);
+      });
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    running.start();
+  });
+}

@@ -1,0 +1,286 @@
+/**
+ * The configuration key table: every key a user may set, its type, default, documentation
+ * and validator. Everything else (file parsing, env overrides, docs) is driven from this table,
+ * so adding a key means adding one entry here and one field to `HastateConfig`.
+ */
+
+export const ROLES = ['auto', 'primary', 'standby'] as const;
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type Role = (typeof ROLES)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface HastateConfig {
+  ha: {
+    enabled: boolean;
+    multicastGroup: string;
+    interface: string;
+    nodeId: string;
+    priority: number;
+    role: Role;
+    preempt: boolean;
+    electionWindowMs: number;
+    heartbeat: { port: number; intervalMs: number; timeoutMs: number };
+  };
+  status: { enabled: boolean; host: string; port: number };
+  log: { level: LogLevel };
+}
+
+/** Upper bound for every duration, in seconds. */
+export const MAX_SECONDS = 3600;
+/** Upper bound for node_id, in UTF-8 bytes. */
+export const MAX_NODE_ID_BYTES = 31;
+export const INT32_MIN = -2147483648;
+export const INT32_MAX = 2147483647;
+/** Prefix of environment overrides; `HASTATE_CONFIG` is reserved for the CLI. */
+export const ENV_PREFIX = 'HASTATE_';
+export const ENV_RESERVED: readonly string[] = ['HASTATE_CONFIG'];
+
+export type CheckResult = { ok: true; value: unknown } | { ok: false; message: string };
+/** How an environment variable's text is turned into a value before the check runs. */
+export type EnvKind = 'number' | 'boolean' | 'string';
+
+export interface KeySpec {
+  /** Dotted snake_case path as users write it. */
+  path: string;
+  /** Path of the value in `HastateConfig` (camelCase; `_seconds` keys become `...Ms`). */
+  outPath: readonly string[];
+  env: string;
+  envKind: EnvKind;
+  type: string;
+  /** Default in the user's form (seconds, snake_case); undefined = computed at load time. */
+  defaultValue: unknown;
+  defaultDoc: string;
+  doc: string;
+  /** Validates a value in the user's form and converts it to the output form. */
+  check: (v: unknown) => CheckResult;
+  /** Converts an output value back to the user's form (for rendering). */
+  render: (v: unknown) => unknown;
+}
+
+/** Keys whose values are mappings of further keys. */
+export const SECTIONS: readonly string[] = ['ha', 'ha.heartbeat', 'status', 'log'];
+
+// ---------------------------------------------------------------- describing values
+
+const MAX_SHOWN = 40;
+
+/** Short human description of a value found in the config, e.g. `string "3"`. */
+export function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return 'an empty value (null)';
+  if (typeof v === 'string') return `string ${quote(v)}`;
+  if (typeof v === 'number') return `number ${String(v)}`;
+  if (typeof v === 'boolean') return `boolean ${String(v)}`;
+  if (typeof v === 'bigint') return `integer ${String(v)}`;
+  if (Array.isArray(v)) return 'a sequence';
+  if (v instanceof Uint8Array) return 'binary data';
+  if (v instanceof Date) return 'a timestamp';
+  return 'a mapping';
+}
+
+/** JSON-quoted, truncated, safe to print on one line. */
+export function quote(s: string): string {
+  const cut = s.length > MAX_SHOWN ? `${s.slice(0, MAX_SHOWN)}...` : s;
+  return JSON.stringify(cut);
+}
+
+// ---------------------------------------------------------------- checks
+
+const ok = (value: unknown): CheckResult => ({ ok: true, value });
+const bad = (message: string): CheckResult => ({ ok: false, message });
+const identity = (v: unknown): unknown => v;
+
+function booleanCheck(v: unknown): CheckResult {
+  return typeof v === 'boolean' ? ok(v) : bad(`expected boolean (true or false), found ${describeValue(v)}`);
+}
+
+function integerCheck(min: number, max: number, what: string) {
+  return (v: unknown): CheckResult => {
+    if (typeof v !== 'number') return bad(`expected integer, found ${describeValue(v)}`);
+    if (!Number.isInteger(v)) return bad(`expected integer, found ${describeValue(v)}`);
+    if (v < min || v > max) return bad(`must be ${what} (${min}..${max}), found ${v}`);
+    return ok(v + 0); // normalise -0
+  };
+}
+
+function secondsCheck(v: unknown): CheckResult {
+  if (typeof v !== 'number') return bad(`expected a number of seconds, found ${describeValue(v)}`);
+  if (!Number.isFinite(v)) return bad(`must be a finite number of seconds, found ${v}`);
+  if (v <= 0) return bad(`must be greater than 0 seconds, found ${v}`);
+  if (v > MAX_SECONDS) return bad(`must be at most ${MAX_SECONDS} seconds, found ${v}`);
+  const ms = Math.round(v * 1000);
+  if (ms < 1) return bad(`must be at least 0.001 seconds (1 ms), found ${v}`);
+  return ok(ms);
+}
+
+function enumCheck(allowed: readonly string[]) {
+  return (v: unknown): CheckResult =>
+    typeof v === 'string' && allowed.includes(v)
+      ? ok(v)
+      : bad(`must be one of: ${allowed.join(', ')}; found ${describeValue(v)}`);
+}
+
+/** Parses a strict dotted quad (no leading zeros, each octet 0..255). */
+export function parseIPv4(s: string): [number, number, number, number] | undefined {
+  const m = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/.exec(s);
+  if (!m) return undefined;
+  const o = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])] as [number, number, number, number];
+  return o.every((x) => x <= 255) ? o : undefined;
+}
+
+function stringOr(v: unknown, hint = ''): CheckResult | undefined {
+  if (typeof v === 'string') return undefined;
+  const quoted = typeof v === 'number' || typeof v === 'boolean' ? ` (quote it if you meant the text "${String(v)}")` : '';
+  return bad(`expected string${hint}, found ${describeValue(v)}${quoted}`);
+}
+
+function multicastCheck(v: unknown): CheckResult {
+  const notString = stringOr(v, ' (IPv4 multicast address)');
+  if (notString) return notString;
+  const o = parseIPv4(v as string);
+  if (!o) return bad(`${quote(v as string)} is not a dotted-quad IPv4 address`);
+  if (o[0] < 224 || o[0] > 239) {
+    return bad(`${quote(v as string)} is not an IPv4 multicast address (224.0.0.0/4: 224.0.0.0 - 239.255.255.255)`);
+  }
+  return ok(v);
+}
+
+function interfaceCheck(v: unknown): CheckResult {
+  const notString = stringOr(v, ' (IPv4 address)');
+  if (notString) return notString;
+  const o = parseIPv4(v as string);
+  if (!o) return bad(`${quote(v as string)} is not a dotted-quad IPv4 address (give the NIC's address, not its name)`);
+  if (o[0] === 0 || o[0] >= 224) return bad(`${quote(v as string)} is not a unicast address of a network interface`);
+  return ok(v);
+}
+
+function hostCheck(v: unknown): CheckResult {
+  const notString = stringOr(v, ' (IPv4 address or "localhost")');
+  if (notString) return notString;
+  if (v === 'localhost' || parseIPv4(v as string)) return ok(v);
+  return bad(`${quote(v as string)} is not a dotted-quad IPv4 address or "localhost"`);
+}
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+
+function nodeIdCheck(v: unknown): CheckResult {
+  const notString = stringOr(v);
+  if (notString) return notString;
+  const s = v as string;
+  if (s.length === 0) return bad('must not be empty');
+  const c = CONTROL.exec(s);
+  if (c) {
+    const code = c[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    return bad(`must not contain NUL or control characters, found U+${code} at index ${c.index}`);
+  }
+  if (LONE_SURROGATE.test(s)) return bad('must be valid Unicode (found an unpaired surrogate)');
+  const bytes = Buffer.byteLength(s, 'utf8');
+  if (bytes > MAX_NODE_ID_BYTES) return bad(`must be at most ${MAX_NODE_ID_BYTES} UTF-8 bytes, found ${bytes} bytes`);
+  return ok(s);
+}
+
+// ---------------------------------------------------------------- the table
+
+interface Entry {
+  path: string;
+  type: string;
+  envKind: EnvKind;
+  defaultValue: unknown;
+  defaultDoc?: string;
+  doc: string;
+  check: (v: unknown) => CheckResult;
+  seconds?: boolean;
+}
+
+const seconds = (path: string, defaultValue: number, doc: string): Entry => ({
+  path,
+  type: `number of seconds (0 < s <= ${MAX_SECONDS}, fractions allowed)`,
+  envKind: 'number',
+  defaultValue,
+  doc,
+  check: secondsCheck,
+  seconds: true,
+});
+
+const ENTRIES: readonly Entry[] = [
+  { path: 'ha.enabled', type: 'boolean', envKind: 'boolean', defaultValue: true, doc: 'Take part in primary/standby election at all.', check: booleanCheck },
+  { path: 'ha.multicast_group', type: 'IPv4 multicast address', envKind: 'string', defaultValue: '224.100.200.16', doc: 'Multicast group that nodes of one cluster share.', check: multicastCheck },
+  { path: 'ha.interface', type: 'IPv4 address', envKind: 'string', defaultValue: undefined, defaultDoc: 'first non-internal IPv4 address of the host', doc: 'IPv4 address of the network interface used for multicast.', check: interfaceCheck },
+  { path: 'ha.node_id', type: `string (1..${MAX_NODE_ID_BYTES} UTF-8 bytes, no control characters)`, envKind: 'string', defaultValue: undefined, defaultDoc: 'the value of ha.interface', doc: 'Unique name of this node within the cluster.', check: nodeIdCheck },
+  { path: 'ha.priority', type: 'integer (int32)', envKind: 'number', defaultValue: 0, doc: 'Election priority; the larger value wins.', check: integerCheck(INT32_MIN, INT32_MAX, 'a 32-bit signed integer') },
+  { path: 'ha.role', type: ROLES.join(' | '), envKind: 'string', defaultValue: 'auto', doc: 'Role to take: elect automatically, or force primary/standby.', check: enumCheck(ROLES) },
+  { path: 'ha.preempt', type: 'boolean', envKind: 'boolean', defaultValue: false, doc: 'Take over from a running primary with a lower priority.', check: booleanCheck },
+  seconds('ha.election_window_seconds', 2, 'How long to collect announcements before deciding an election.'),
+  { path: 'ha.heartbeat.port', type: 'integer (1..65535)', envKind: 'number', defaultValue: 9999, doc: 'UDP port for multicast heartbeats.', check: integerCheck(1, 65535, 'a port number') },
+  seconds('ha.heartbeat.interval_seconds', 3, 'Time between heartbeats sent by the primary.'),
+  seconds('ha.heartbeat.timeout_seconds', 9, 'Silence after which the primary is presumed dead; must be greater than interval_seconds.'),
+  { path: 'status.enabled', type: 'boolean', envKind: 'boolean', defaultValue: true, doc: 'Serve the HTTP status endpoint.', check: booleanCheck },
+  { path: 'status.host', type: 'IPv4 address or "localhost"', envKind: 'string', defaultValue: '127.0.0.1', doc: 'Address the status endpoint listens on.', check: hostCheck },
+  { path: 'status.port', type: 'integer (0..65535, 0 = any free port)', envKind: 'number', defaultValue: 9990, doc: 'TCP port of the status endpoint.', check: integerCheck(0, 65535, 'a port number') },
+  { path: 'log.level', type: LOG_LEVELS.join(' | '), envKind: 'string', defaultValue: 'info', doc: 'Minimum level of log records to emit.', check: enumCheck(LOG_LEVELS) },
+];
+
+function outPathOf(path: string, isSeconds: boolean): string[] {
+  return path.split('.').map((seg, i, all) => {
+    let camel = seg.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+    if (i === all.length - 1 && isSeconds) camel = camel.replace(/Seconds$/, 'Ms');
+    return camel;
+  });
+}
+
+export const envNameOf = (path: string): string => ENV_PREFIX + path.replace(/\./g, '_').toUpperCase();
+
+export const KEY_SPECS: readonly KeySpec[] = ENTRIES.map((e) => ({
+  path: e.path,
+  outPath: outPathOf(e.path, e.seconds === true),
+  env: envNameOf(e.path),
+  envKind: e.envKind,
+  type: e.type,
+  defaultValue: e.defaultValue,
+  defaultDoc: e.defaultDoc ?? String(e.defaultValue),
+  doc: e.doc,
+  check: e.check,
+  render: e.seconds ? (v: unknown) => (v as number) / 1000 : identity,
+}));
+
+export const KEY_BY_PATH: ReadonlyMap<string, KeySpec> = new Map(KEY_SPECS.map((k) => [k.path, k]));
+export const KEY_BY_ENV: ReadonlyMap<string, KeySpec> = new Map(KEY_SPECS.map((k) => [k.env, k]));
+
+/** Public, documentation-oriented view of the key table (for README/docs generation). */
+export const CONFIG_KEYS: readonly { path: string; env: string; type: string; default: string; doc: string }[] =
+  KEY_SPECS.map((k) => ({ path: k.path, env: k.env, type: k.type, default: k.defaultDoc, doc: k.doc }));
+
+// ---------------------------------------------------------------- suggestions
+
+/** Levenshtein distance, giving up (returning limit + 1) for very different lengths. */
+export function editDistance(a: string, b: string, limit = 2): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * Closest candidate within edit distance 2 (and less than the name's length); failing that, when `sep` is given, a candidate whose
+ * last segment equals the name's (a key written in the wrong section).
+ */
+export function suggest(name: string, candidates: readonly string[], sep?: string): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const c of candidates) {
+    const d = editDistance(name, c);
+    if (d < bestD && d < name.length) [best, bestD] = [c, d];
+  }
+  if (best !== undefined || sep === undefined) return best;
+  const last = name.split(sep).pop()!;
+  return candidates.find((c) => c !== name && c.split(sep).pop() === last);
+}
+
+export const KNOWN_PATHS: readonly string[] = [...SECTIONS, ...KEY_SPECS.map((k) => k.path)];

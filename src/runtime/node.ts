@@ -1,0 +1,198 @@
+/**
+ * HaNode: one running node. It wires the pure role machine to the real world: the multicast
+ * transport, the host clock, the supervised service actors, and the log. Everything it
+ * decides comes from the machine; this file only does I/O and bookkeeping.
+ */
+import { createActor, fromCallback, type Actor, type AnyActorRef } from 'xstate';
+import type { Logger } from 'pino';
+import { roleMachine, roleOf, type Role, type SendEvent } from '../../machines/role.machine.ts';
+import { serviceMachine, type ServiceContext as SupervisorContext } from '../../machines/service.machine.ts';
+import type { HastateConfig } from '../config/index.ts';
+import { createMulticastTransport } from '../transport/multicast.ts';
+import { createServiceRunner } from '../services/runner.ts';
+import type { ServiceDefinition } from '../services/types.ts';
+import type { NodeStatus, ServiceStatus } from './status.ts';
+import { hostClock, monotonicMs } from './clock.ts';
+import { VERSION } from './version.ts';
+
+export interface NodeOptions {
+  config: HastateConfig;
+  logger: Logger;
+  /** Business services; each becomes a supervised child actor of the node. */
+  services?: readonly ServiceDefinition[];
+}
+
+export interface RoleChange {
+  from: Role;
+  to: Role;
+  epoch: number;
+  primaryId: string | null;
+  reason: string;
+}
+
+export class HaNode {
+  readonly config: HastateConfig;
+  readonly log: Logger;
+  readonly #services: readonly ServiceDefinition[];
+  readonly #pendingStops = new Set<Promise<void>>();
+  readonly #transport: ReturnType<typeof createMulticastTransport>;
+  readonly #listeners = new Set<(change: RoleChange) => void>();
+  #actor: Actor<typeof roleMachine> | null = null;
+  #startedMs = 0;
+  #lastRole: Role = 'unknown';
+  #lastEpoch = 0;
+
+  constructor(opts: NodeOptions) {
+    this.config = opts.config;
+    this.log = opts.logger.child({ nodeId: opts.config.ha.nodeId });
+    this.#services = opts.services ?? [];
+    const names = new Set<string>();
+    for (const s of this.#services) {
+      if (names.has(s.name)) throw new TypeError(`two services are named ${JSON.stringify(s.name)}`);
+      names.add(s.name);
+    }
+    const ha = opts.config.ha;
+    this.#transport = createMulticastTransport({
+      group: ha.multicastGroup,
+      port: ha.heartbeat.port,
+      interfaceAddress: ha.interface,
+      nodeId: ha.nodeId,
+      log: this.log,
+    });
+  }
+
+  /** Starts the node; the role is decided asynchronously (watch `onRoleChange` or `status()`). */
+  start(): void {
+    if (this.#actor !== null) throw new Error('HaNode.start() called twice');
+    const ha = this.config.ha;
+    // ha.enabled: false is the seed's "no HA" setting: act as primary, coordinate with nobody.
+    const standalone = fromCallback<SendEvent, { nodeId: string }>(({ sendBack }) => {
+      sendBack({ type: 'TRANSPORT.UP' });
+    });
+    if (!ha.enabled) this.log.warn('ha.enabled is false: this node acts as primary without coordinating with any other node');
+    const machine = roleMachine.provide({
+      actors: {
+        transport: ha.enabled ? this.#transport.transport : standalone,
+        confirmSilence: this.#transport.confirmSilence,
+        service: serviceMachine.provide({
+          actors: { runService: createServiceRunner({ nodeId: ha.nodeId, log: this.log, pendingStops: this.#pendingStops }) },
+        }),
+      },
+    });
+    const actor = createActor(machine, {
+      clock: hostClock,
+      input: {
+        nodeId: ha.nodeId,
+        priority: ha.priority,
+        mode: ha.enabled ? ha.role : 'primary',
+        preempt: ha.preempt,
+        timing: { electionWindowMs: ha.electionWindowMs, heartbeatIntervalMs: ha.heartbeat.intervalMs, heartbeatTimeoutMs: ha.heartbeat.timeoutMs },
+        services: this.#services.map((definition) => ({ name: definition.name, definition })),
+      },
+    });
+    this.#actor = actor;
+    this.#startedMs = monotonicMs();
+    actor.subscribe({
+      next: (snapshot) => this.#observe(roleOf(snapshot.value), snapshot.context.epoch, snapshot.context.primaryId, snapshot.context.reason),
+      error: (error) => this.log.fatal({ err: error }, 'role machine failed'),
+    });
+    this.log.info(
+      { priority: ha.priority, mode: ha.role, preempt: ha.preempt, group: ha.multicastGroup, port: ha.heartbeat.port, version: VERSION },
+      'node starting',
+    );
+    actor.start();
+  }
+
+  /** Role changes and new epochs, as the log line reports them. */
+  onRoleChange(listener: (change: RoleChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Stops the machine and every service; waits for service stop hooks up to `deadlineMs`. */
+  async stop(deadlineMs = 5_000): Promise<void> {
+    const actor = this.#actor;
+    if (actor === null) return;
+    this.#actor = null;
+    actor.stop();
+    if (this.#pendingStops.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), deadlineMs);
+    });
+    const result = await Promise.race([Promise.allSettled([...this.#pendingStops]).then(() => 'done' as const), deadline]);
+    clearTimeout(timer);
+    if (result === 'timeout') this.log.warn({ deadlineMs, pending: this.#pendingStops.size }, 'service stop hooks did not finish before the deadline');
+  }
+
+  status(): NodeStatus {
+    const snapshot = this.#actor?.getSnapshot();
+    const ctx = snapshot?.context;
+    const stats = this.#transport.stats;
+    const now = monotonicMs();
+    const ha = this.config.ha;
+    return {
+      nodeId: ha.nodeId,
+      role: snapshot ? roleOf(snapshot.value) : 'unknown',
+      epoch: ctx?.epoch ?? this.#lastEpoch,
+      priority: ha.priority,
+      mode: ha.role,
+      preempt: ha.preempt,
+      primaryId: ctx?.primaryId ?? null,
+      lastPrimaryHeartbeatAgeMs: stats.lastPrimaryHeartbeatMs === null ? null : Math.round(now - stats.lastPrimaryHeartbeatMs),
+      roleChanges: ctx?.roleChanges ?? 0,
+      reason: ctx?.reason ?? 'stopped',
+      droppedPackets: { total: stats.droppedTotal, byReason: { ...stats.dropped } },
+      packets: { sent: stats.sent, received: stats.received, sendErrors: stats.sendErrors },
+      transport: { up: stats.up, lastError: stats.lastError, group: ha.multicastGroup, port: ha.heartbeat.port, interface: ha.interface },
+      timing: { electionWindowMs: ha.electionWindowMs, heartbeatIntervalMs: ha.heartbeat.intervalMs, heartbeatTimeoutMs: ha.heartbeat.timeoutMs },
+      peers: [...stats.peers.values()].map((p) => ({
+        nodeId: p.nodeId,
+        role: p.role,
+        priority: p.priority,
+        epoch: p.epoch,
+        address: p.address,
+        lastSeenAgeMs: Math.round(now - p.lastSeenMs),
+      })),
+      services: this.#services.map((s) => this.#serviceStatus(s, snapshot?.children[`service:${s.name}`] as AnyActorRef | undefined)),
+      uptimeMs: Math.round(now - this.#startedMs),
+      pid: process.pid,
+      version: VERSION,
+    };
+  }
+
+  #serviceStatus(definition: ServiceDefinition, ref: AnyActorRef | undefined): ServiceStatus {
+    const snap = ref?.getSnapshot() as { value: string; context: SupervisorContext } | undefined;
+    let extra: Record<string, unknown> = {};
+    try {
+      extra = definition.status?.() ?? {};
+    } catch (error) {
+      extra = { statusError: (error as Error).message };
+    }
+    return {
+      ...extra,
+      name: definition.name,
+      state: snap === undefined ? 'stopped' : snap.value === 'running' ? 'running' : 'backing-off',
+      restarts: snap?.context.restarts ?? 0,
+      failures: snap?.context.failures ?? 0,
+      lastError: snap?.context.lastError ?? null,
+    };
+  }
+
+  #observe(role: Role, epoch: number, primaryId: string | null, reason: string): void {
+    if (role === this.#lastRole && epoch === this.#lastEpoch) return;
+    const change: RoleChange = { from: this.#lastRole, to: role, epoch, primaryId, reason };
+    this.#lastRole = role;
+    this.#lastEpoch = epoch;
+    // One line per role change with the epoch, as operators grep for it.
+    const text = change.from === change.to ? `epoch ${epoch} as ${role}` : `role ${change.from} -> ${role}`;
+    this.log.info({ event: 'role-change', from: change.from, to: role, epoch, primaryId, reason }, `${text} (epoch ${epoch}): ${reason}`);
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.log.error({ err: error }, 'role change listener threw');
+      }
+    }
+  }
+}

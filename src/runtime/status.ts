@@ -1,0 +1,46 @@
+import type { Role } from '../../machines/service.machine.ts';
+
+/** A peer as this node last heard it. */
+export interface PeerStatus {
+  nodeId: string;
+  role: 'unknown' | 'primary' | 'standby';
+  priority: number;
+  epoch: number;
+  /** Source address of its last datagram. */
+  address: string;
+  lastSeenAgeMs: number;
+}
+
+export interface ServiceStatus {
+  name: string;
+  state: 'running' | 'backing-off' | 'stopped';
+  restarts: number;
+  failures: number;
+  lastError: string | null;
+  [extra: string]: unknown;
+}
+
+/** The body of GET /status. Field names are a stable contract for scripts. */
+export interface NodeStatus {
+  nodeId: string;
+  role: Role;
+  epoch: number;
+  priority: number;
+  mode: 'auto' | 'primary' | 'standby';
+  preempt: boolean;
+  primaryId: string | null;
+  /** Age of the last heartbeat from another node claiming primary; null when none was heard. */
+  lastPrimaryHeartbeatAgeMs: number | null;
+  roleChanges: number;
+  /** Why the last role change happened. */
+  reason: string;
+  droppedPackets: { total: number; byReason: Record<string, number> };
+  packets: { sent: number; received: number; sendErrors: number };
+  transport: { up: boolean; lastError: string | null; group: string; port: number; interface: string };
+  timing: { electionWindowMs: number; heartbeatIntervalMs: number; heartbeatTimeoutMs: number };
+  peers: PeerStatus[];
+  services: ServiceStatus[];
+  uptimeMs: number;
+  pid: number;
+  version: string;
+}

@@ -1,0 +1,82 @@
+/**
+ * Runs one ServiceDefinition inside the supervisor machine's `runService` actor slot.
+ * All user code is called through `guard()`: nothing a service throws or rejects can reach
+ * XState or the event loop; it becomes a SERVICE.FAILED event and the supervisor restarts
+ * the service with backoff.
+ */
+import { fromCallback } from 'xstate';
+import type { Logger } from 'pino';
+import type { RunnerInput, ServiceEvent } from '../../machines/service.machine.ts';
+import type { RoleTransition, ServiceContext, ServiceDefinition } from './types.ts';
+
+export interface RunnerDeps {
+  nodeId: string;
+  log: Logger;
+  /** Stop hooks in flight; the node awaits them (bounded) at shutdown. */
+  pendingStops: Set<Promise<void>>;
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export function createServiceRunner(deps: RunnerDeps) {
+  return fromCallback<ServiceEvent, RunnerInput>(({ input, receive, sendBack }) => {
+    const definition = input.definition as ServiceDefinition;
+    const log = deps.log.child({ service: input.name });
+    const abort = new AbortController();
+    let current: RoleTransition | null = input.transition;
+    let failed = false;
+    let chain: Promise<void> = Promise.resolve();
+
+    const fail = (error: unknown) => {
+      if (failed || abort.signal.aborted) return;
+      failed = true;
+      log.error({ err: error instanceof Error ? error : undefined, restarts: input.restarts }, `service failed: ${message(error)}`);
+      sendBack({ type: 'SERVICE.FAILED', message: message(error) });
+    };
+
+    const ctx: ServiceContext = {
+      name: input.name,
+      nodeId: deps.nodeId,
+      log,
+      signal: abort.signal,
+      restarts: input.restarts,
+      current: () => current,
+      isPrimary: () => current?.to === 'primary',
+      fail,
+    };
+
+    // Hooks run one after another, so a service never sees two role changes at once.
+    const enqueue = (step: () => void | Promise<void>) => {
+      chain = chain.then(async () => {
+        if (failed || abort.signal.aborted) return;
+        try {
+          await step();
+        } catch (error) {
+          fail(error);
+        }
+      });
+    };
+
+    enqueue(() => definition.start?.(ctx));
+    if (current !== null) {
+      const catchUp = current;
+      enqueue(() => definition.onRoleChange?.(catchUp, ctx));
+    }
+    receive((event) => {
+      if (event.type !== 'ROLE.CHANGED') return;
+      current = event.transition;
+      const t = event.transition;
+      enqueue(() => definition.onRoleChange?.(t, ctx));
+    });
+
+    return () => {
+      abort.abort();
+      if (definition.stop === undefined) return;
+      const stopping = chain
+        .then(() => definition.stop?.(ctx))
+        .catch((error) => log.warn({ err: error }, `service stop failed: ${message(error)}`))
+        .finally(() => deps.pendingStops.delete(stopping));
+      deps.pendingStops.add(stopping);
+    };
+  });
+}

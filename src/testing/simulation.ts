@@ -1,0 +1,299 @@
+/**
+ * A deterministic simulated cluster: N nodes, each running the real role machine and real
+ * service actors, on one simulated clock, exchanging the real 52-byte datagrams through the
+ * real codec over an in-memory network with injected faults. Every random choice comes from
+ * one seeded PRNG, so a run replays exactly from its seed and schedule.
+ */
+import pino from 'pino';
+import { createActor, fromCallback, type Actor } from 'xstate';
+import { roleMachine, roleOf, type Role, type RoleMode, type RoleTiming, type SendEvent } from '../../machines/role.machine.ts';
+import { serviceMachine } from '../../machines/service.machine.ts';
+import { decodeMessage, encodeMessage, MAX_EPOCH } from '../transport/codec.ts';
+import { messageToEvent } from '../transport/events.ts';
+import { createServiceRunner } from '../services/runner.ts';
+import type { ServiceDefinition } from '../services/types.ts';
+import { HEALTHY, LinkState, Topology, type LinkFaults } from './network.ts';
+import { Prng } from './prng.ts';
+import { Phase, Scheduler, type Entry } from './scheduler.ts';
+
+export interface SimNodeSpec {
+  nodeId: string;
+  priority?: number;
+  mode?: RoleMode;
+  preempt?: boolean;
+  /** Local clock speed relative to simulated time: 1.01 runs 1% fast. */
+  clockRate?: number;
+  services?: readonly ServiceDefinition[];
+}
+
+export interface TraceEntry {
+  atMs: number;
+  nodeId: string;
+  from: Role;
+  to: Role;
+  epoch: number;
+  reason: string;
+}
+
+export interface SimulationOptions {
+  seed: number;
+  timing: RoleTiming;
+  faults?: Partial<LinkFaults>;
+}
+
+type RoleActor = Actor<typeof roleMachine>;
+
+export class SimNode {
+  actor: RoleActor | null = null;
+  incarnation = 0;
+  paused = false;
+  backlog: Entry[] = [];
+  role: Role = 'unknown';
+  epoch = 0;
+  sequence = 0;
+  dropped = 0;
+  sendBack: ((e: never) => void) | null = null;
+  constructor(readonly spec: SimNodeSpec) {}
+  get nodeId() {
+    return this.spec.nodeId;
+  }
+  get alive() {
+    return this.actor !== null;
+  }
+}
+
+export class Simulation {
+  readonly scheduler = new Scheduler();
+  readonly prng: Prng;
+  readonly topology = new Topology();
+  readonly links = new LinkState();
+  readonly nodes = new Map<string, SimNode>();
+  readonly trace: TraceEntry[] = [];
+  /** Human-readable log of injected faults, printed with a failing seed. */
+  readonly faultLog: string[] = [];
+  /** Invariant violations seen while running (epoch decreasing on a node). */
+  readonly violations: string[] = [];
+  faults: LinkFaults;
+  readonly timing: RoleTiming;
+  readonly #log = pino({ level: 'silent' });
+
+  constructor(opts: SimulationOptions) {
+    this.prng = new Prng(opts.seed);
+    this.timing = opts.timing;
+    this.faults = { ...HEALTHY, ...opts.faults };
+  }
+
+  get nowMs(): number {
+    return this.scheduler.nowMs;
+  }
+
+  addNode(spec: SimNodeSpec, startAtMs = 0): SimNode {
+    if (this.nodes.has(spec.nodeId)) throw new Error(`duplicate node ${spec.nodeId}`);
+    const node = new SimNode(spec);
+    this.nodes.set(spec.nodeId, node);
+    this.at(startAtMs, `start ${spec.nodeId}`, () => this.start(spec.nodeId));
+    return node;
+  }
+
+  node(id: string): SimNode {
+    const n = this.nodes.get(id);
+    if (n === undefined) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  /** Schedule a simulation action (fault injection, checks) at an absolute simulated time. */
+  at(atMs: number, description: string, fn: () => void): void {
+    this.scheduler.push(atMs, Phase.Timer, null, () => {
+      this.faultLog.push(`${this.nowMs.toFixed(1)} ms: ${description}`);
+      fn();
+    });
+  }
+
+  start(id: string): void {
+    const node = this.node(id);
+    if (node.alive) return;
+    node.incarnation++;
+    node.paused = false;
+    node.backlog = [];
+    node.role = 'unknown';
+    node.epoch = 0;
+    const incarnation = node.incarnation;
+    const rate = node.spec.clockRate ?? 1;
+    const clock = {
+      setTimeout: (fn: () => void, ms: number) => this.#onNode(node, incarnation, this.nowMs + ms / rate, Phase.Timer, fn),
+      clearTimeout: (entry: unknown) => {
+        (entry as Entry).cancelled = true;
+      },
+    };
+    const machine = roleMachine.provide({
+      actors: {
+        transport: fromCallback<SendEvent, { nodeId: string }>(({ sendBack, receive }) => {
+          node.sendBack = sendBack as (e: never) => void;
+          this.#onNode(node, incarnation, this.nowMs, Phase.Io, () => sendBack({ type: 'TRANSPORT.UP' }));
+          receive((event) => this.#send(node, event));
+          return () => {
+            node.sendBack = null;
+          };
+        }),
+        confirmSilence: fromCallback(({ sendBack }) => {
+          const entry = this.#onNode(node, incarnation, this.nowMs, Phase.Immediate, () => sendBack({ type: 'SILENCE.CONFIRMED' }));
+          return () => {
+            entry.cancelled = true;
+          };
+        }),
+        service: serviceMachine.provide({
+          actors: { runService: createServiceRunner({ nodeId: id, log: this.#log, pendingStops: new Set() }) },
+        }),
+      },
+    });
+    const actor = createActor(machine, {
+      clock,
+      input: {
+        nodeId: id,
+        priority: node.spec.priority ?? 0,
+        mode: node.spec.mode ?? 'auto',
+        preempt: node.spec.preempt ?? false,
+        timing: this.timing,
+        services: (node.spec.services ?? []).map((definition) => ({ name: definition.name, definition })),
+      },
+    });
+    node.actor = actor;
+    actor.subscribe((snapshot) => {
+      const role = roleOf(snapshot.value);
+      const epoch = snapshot.context.epoch;
+      if (role === node.role && epoch === node.epoch) return;
+      if (epoch < node.epoch) this.violations.push(`${this.nowMs} ms: ${id} epoch decreased ${node.epoch} -> ${epoch}`);
+      this.trace.push({ atMs: this.nowMs, nodeId: id, from: node.role, to: role, epoch, reason: snapshot.context.reason });
+      node.role = role;
+      node.epoch = epoch;
+    });
+    actor.start();
+  }
+
+  /** The process dies: its state is gone, its queued timers and datagrams are discarded. */
+  crash(id: string): void {
+    const node = this.node(id);
+    const actor = node.actor;
+    if (actor === null) return;
+    node.actor = null;
+    node.backlog = [];
+    node.paused = false;
+    actor.stop();
+    this.trace.push({ atMs: this.nowMs, nodeId: id, from: node.role, to: 'unknown', epoch: node.epoch, reason: 'crashed' });
+    node.role = 'unknown';
+  }
+
+  /** The process stops running (SIGSTOP, GC pause, VM steal) and later runs its backlog. */
+  pause(id: string, durationMs: number): void {
+    const node = this.node(id);
+    if (!node.alive || node.paused) return;
+    node.paused = true;
+    const incarnation = node.incarnation;
+    this.at(this.nowMs + durationMs, `resume ${id}`, () => {
+      if (node.incarnation !== incarnation || !node.alive) return;
+      node.paused = false;
+      // Everything that came due meanwhile runs now, in event-loop order: timers, then I/O, then immediates.
+      const backlog = node.backlog;
+      node.backlog = [];
+      for (const e of backlog) this.scheduler.push(this.nowMs, e.phase, e.owner, e.fn);
+    });
+  }
+
+  partition(sides: string[][]): void {
+    this.faultLog.push(`${this.nowMs.toFixed(1)} ms: partition ${sides.map((s) => `[${s.join(' ')}]`).join(' | ')}`);
+    this.topology.partition(sides);
+  }
+
+  blockOneWay(from: string, to: string): void {
+    this.faultLog.push(`${this.nowMs.toFixed(1)} ms: block ${from} -> ${to}`);
+    this.topology.blockOneWay(from, to);
+  }
+
+  heal(): void {
+    this.faultLog.push(`${this.nowMs.toFixed(1)} ms: heal`);
+    this.topology.heal();
+  }
+
+  /** Runs every event due up to `untilMs`, then sets the clock there. */
+  run(untilMs: number): void {
+    for (;;) {
+      const entry = this.scheduler.pop(untilMs);
+      if (entry === undefined) break;
+      this.#runEntry(entry);
+    }
+    this.scheduler.nowMs = Math.max(this.scheduler.nowMs, untilMs);
+  }
+
+  /** Like run(), but lets promise-based service hooks settle after every event. */
+  async runAsync(untilMs: number): Promise<void> {
+    for (;;) {
+      const entry = this.scheduler.pop(untilMs);
+      if (entry === undefined) break;
+      this.#runEntry(entry);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    this.scheduler.nowMs = Math.max(this.scheduler.nowMs, untilMs);
+  }
+
+  primaries(): SimNode[] {
+    return [...this.nodes.values()].filter((n) => n.alive && n.role === 'primary');
+  }
+
+  roles(): Record<string, Role> {
+    return Object.fromEntries([...this.nodes.values()].map((n) => [n.nodeId, n.alive ? n.role : 'unknown']));
+  }
+
+  /** The role machine context of a live node (peers, primaryId, ...). */
+  context(id: string) {
+    return this.node(id).actor?.getSnapshot().context ?? null;
+  }
+
+  stop(): void {
+    for (const n of this.nodes.values()) n.actor?.stop();
+  }
+
+  #runEntry(entry: Entry): void {
+    this.scheduler.nowMs = entry.atMs;
+    if (entry.owner !== null) {
+      const node = this.nodes.get(entry.owner);
+      if (node === undefined || !node.alive) return;
+      if (node.paused) {
+        node.backlog.push(entry);
+        return;
+      }
+    }
+    entry.fn();
+  }
+
+  #onNode(node: SimNode, incarnation: number, atMs: number, phase: Phase, fn: () => void): Entry {
+    return this.scheduler.push(atMs, phase, node.nodeId, () => {
+      if (node.incarnation === incarnation && node.alive) fn();
+    });
+  }
+
+  #send(from: SimNode, event: SendEvent): void {
+    if (event.type !== 'SEND') return;
+    from.sequence = (from.sequence + 1) >>> 0;
+    const bytes = encodeMessage({
+      ...event.message,
+      epoch: event.message.epoch & MAX_EPOCH,
+      sequence: from.sequence,
+      timestampMs: Math.floor(this.nowMs),
+    });
+    for (const to of this.nodes.values()) {
+      if (to === from || !this.topology.canDeliver(from.nodeId, to.nodeId)) continue;
+      for (const delayMs of this.links.deliveries(from.nodeId, to.nodeId, this.faults, this.prng)) {
+        this.#onNode(to, to.incarnation, this.nowMs + delayMs, Phase.Io, () => this.#deliver(to, bytes));
+      }
+    }
+  }
+
+  #deliver(to: SimNode, bytes: Uint8Array): void {
+    const result = decodeMessage(bytes, to.nodeId);
+    if (!result.ok) {
+      to.dropped++;
+      return;
+    }
+    to.actor?.send(messageToEvent(result.message));
+  }
+}

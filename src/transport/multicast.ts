@@ -1,0 +1,180 @@
+/**
+ * The UDP multicast transport actor: the only place the role machine meets a socket.
+ *
+ * It binds the heartbeat port with SO_REUSEADDR (several nodes may share a host), joins the
+ * group on the configured interface with TTL 1 and multicast loopback on, turns valid
+ * datagrams into the machine's PEER.* events and the machine's SEND events into datagrams.
+ * Bind/join failures become TRANSPORT.DOWN and are retried with capped backoff; nothing here
+ * throws into the event loop.
+ */
+import dgram from 'node:dgram';
+import { fromCallback } from 'xstate';
+import type { Logger } from 'pino';
+import type { SendEvent } from '../../machines/role.machine.ts';
+import { messageToEvent } from './events.ts';
+import { decodeMessage, encodeMessage, MAX_EPOCH } from './codec.ts';
+import { TransportStats } from './stats.ts';
+import { monotonicMs } from '../runtime/clock.ts';
+
+export interface MulticastOptions {
+  group: string;
+  port: number;
+  /** IPv4 address of the interface to join on and send from. */
+  interfaceAddress: string;
+  nodeId: string;
+  log: Logger;
+  /** First retry delay and cap for bind/join failures. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+/** Our own datagrams come back through multicast loopback; remember what we sent to tell them apart. */
+const RECENT_SEQUENCES = 256;
+
+export function createMulticastTransport(opts: MulticastOptions) {
+  const stats = new TransportStats();
+  const log = opts.log.child({ component: 'transport' });
+  const retryBaseMs = opts.retryBaseMs ?? 200;
+  const retryMaxMs = opts.retryMaxMs ?? 5_000;
+  let sequence = 0;
+  const recentSent = new Set<number>();
+  const sentOrder: number[] = [];
+
+  const transport = fromCallback<SendEvent, { nodeId: string }>(({ sendBack, receive }) => {
+    let socket: dgram.Socket | null = null;
+    let retryTimer: NodeJS.Timeout | null = null;
+    let attempts = 0;
+    let stopped = false;
+
+    const fail = (reason: string) => {
+      if (stopped) return;
+      stats.up = false;
+      stats.lastError = reason;
+      const delayMs = Math.min(retryBaseMs * 2 ** Math.min(attempts, 20), retryMaxMs);
+      attempts++;
+      log.error({ group: opts.group, port: opts.port, interface: opts.interfaceAddress, retryInMs: delayMs }, `multicast transport down: ${reason}`);
+      sendBack({ type: 'TRANSPORT.DOWN', reason });
+      closeSocket();
+      retryTimer = setTimeout(open, delayMs);
+    };
+
+    const closeSocket = () => {
+      const s = socket;
+      socket = null;
+      if (s === null) return;
+      s.removeAllListeners();
+      s.on('error', () => {});
+      try {
+        s.close();
+      } catch {
+        // already closed
+      }
+    };
+
+    const onMessage = (data: Buffer, rinfo: dgram.RemoteInfo) => {
+      stats.received++;
+      const result = decodeMessage(data);
+      if (!result.ok) {
+        stats.drop(result.reason, `${result.detail} from ${rinfo.address}:${rinfo.port}`, log);
+        return;
+      }
+      const m = result.message;
+      if (m.nodeId === opts.nodeId) {
+        if (recentSent.has(m.sequence)) stats.drop('self', 'own datagram looped back', null);
+        else stats.drop('duplicate-node-id', `another node at ${rinfo.address} uses our node_id ${m.nodeId}`, log, 'error');
+        return;
+      }
+      stats.notePeer(m, rinfo.address, monotonicMs());
+      sendBack(messageToEvent(m));
+    };
+
+    function open() {
+      retryTimer = null;
+      if (stopped) return;
+      const s = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+      socket = s;
+      s.on('error', (error) => fail(`socket error: ${error.message}`));
+      s.on('message', onMessage);
+      s.once('listening', () => {
+        try {
+          s.addMembership(opts.group, opts.interfaceAddress);
+          s.setMulticastInterface(opts.interfaceAddress);
+          s.setMulticastTTL(1);
+          s.setMulticastLoopback(true);
+        } catch (error) {
+          fail(`cannot join ${opts.group} on interface ${opts.interfaceAddress}: ${(error as Error).message}`);
+          return;
+        }
+        attempts = 0;
+        stats.up = true;
+        stats.lastError = null;
+        log.info({ group: opts.group, port: opts.port, interface: opts.interfaceAddress }, 'multicast transport up');
+        sendBack({ type: 'TRANSPORT.UP' });
+      });
+      // Binding to the group address (Linux) filters out other groups that share the port.
+      try {
+        s.bind({ port: opts.port, address: process.platform === 'linux' ? opts.group : undefined, exclusive: false });
+      } catch (error) {
+        fail(`cannot bind port ${opts.port}: ${(error as Error).message}`);
+      }
+    }
+
+    receive((event) => {
+      const s = socket;
+      if (event.type !== 'SEND' || s === null || !stats.up) return;
+      sequence = (sequence + 1) >>> 0;
+      recentSent.add(sequence);
+      sentOrder.push(sequence);
+      if (sentOrder.length > RECENT_SEQUENCES) recentSent.delete(sentOrder.shift()!);
+      const { message } = event;
+      const data = encodeMessage({
+        ...message,
+        epoch: message.epoch & MAX_EPOCH,
+        sequence,
+        timestampMs: Date.now(), // informational wall time for other tools; never used for timing
+      });
+      s.send(data, opts.port, opts.group, (error) => {
+        if (error) stats.sendFailed(error.message, log);
+        else stats.sent++;
+      });
+    });
+
+    open();
+    return () => {
+      stopped = true;
+      if (retryTimer !== null) clearTimeout(retryTimer);
+      stats.up = false;
+      closeSocket();
+    };
+  });
+
+  /**
+   * Before a timeout is judged, let the event loop read what already arrived: a process that
+   * was stalled has its timers and its datagrams due at once, and Node runs timers first.
+   * setImmediate runs after the poll phase, which reads pending datagrams; repeat while
+   * rounds still bring datagrams in (bounded, so a flood cannot postpone the judgement forever).
+   */
+  const confirmSilence = fromCallback(({ sendBack }) => {
+    let handle: NodeJS.Immediate | null = null;
+    let rounds = 0;
+    let seen = stats.received;
+    const round = () => {
+      handle = setImmediate(() => {
+        if (stats.received !== seen && rounds < 16) {
+          seen = stats.received;
+          rounds++;
+          round();
+          return;
+        }
+        handle = null;
+        sendBack({ type: 'SILENCE.CONFIRMED' });
+      });
+    };
+    round();
+    return () => {
+      if (handle !== null) clearImmediate(handle);
+    };
+  });
+
+  return { transport, confirmSilence, stats };
+}

@@ -1,0 +1,46 @@
+import type { NetworkInterfaceInfo } from 'node:os';
+import { expect } from 'vitest';
+import { ConfigError, formatConfigProblem } from '../../src/errors.ts';
+import { parseConfigText, type HastateConfig } from '../../src/config/index.ts';
+
+export const FILE = 'cfg.yaml';
+
+const info = (address: string, internal: boolean): NetworkInterfaceInfo => ({
+  address, netmask: '255.0.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal, cidr: `${address}/8`,
+});
+
+/** A host with loopback plus one external NIC at 10.1.2.3. */
+export const fakeInterfaces = (): NodeJS.Dict<NetworkInterfaceInfo[]> => ({
+  lo: [info('127.0.0.1', true)],
+  eth0: [{ ...info('fe80::1', false), family: 'IPv6', scopeid: 2 }, info('10.1.2.3', false)],
+});
+
+export const parse = (text: string, env: Record<string, string | undefined> = {}): HastateConfig =>
+  parseConfigText(text, FILE, { env, networkInterfaces: fakeInterfaces });
+
+/** The formatted problem lines of a config that must fail. */
+export function problems(text: string, env: Record<string, string | undefined> = {}): string[] {
+  try {
+    parse(text, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems.map(formatConfigProblem);
+  }
+  throw new Error('expected a ConfigError');
+}
+
+export const DEFAULTS: HastateConfig = {
+  ha: {
+    enabled: true,
+    multicastGroup: '224.100.200.16',
+    interface: '10.1.2.3',
+    nodeId: '10.1.2.3',
+    priority: 0,
+    role: 'auto',
+    preempt: false,
+    electionWindowMs: 2000,
+    heartbeat: { port: 9999, intervalMs: 3000, timeoutMs: 9000 },
+  },
+  status: { enabled: true, host: '127.0.0.1', port: 9990 },
+  log: { level: 'info' },
+};

@@ -1,0 +1,144 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_KEYS, loadConfig, parseConfigText, renderEffectiveConfig } from '../../src/config/index.ts';
+import { DEFAULTS, fakeInterfaces, parse } from './helpers.ts';
+
+describe('loading configuration', () => {
+  it('defaults: no file, an empty file, a comment-only file, empty sections', () => {
+    expect(loadConfig({ env: {}, networkInterfaces: fakeInterfaces })).toEqual(DEFAULTS);
+    expect(parse('')).toEqual(DEFAULTS);
+    expect(parse('# nothing here\n')).toEqual(DEFAULTS);
+    expect(parse('---\n')).toEqual(DEFAULTS);
+    expect(parse('ha:\n  heartbeat:\nstatus:\nlog: {}\n')).toEqual(DEFAULTS);
+  });
+
+  it('the default interface is the first non-internal IPv4 address; node_id defaults to the interface', () => {
+    expect(parse('ha:\n  interface: 192.168.1.5\n').ha).toMatchObject({ interface: '192.168.1.5', nodeId: '192.168.1.5' });
+    expect(parse('ha:\n  node_id: alpha\n').ha).toMatchObject({ interface: '10.1.2.3', nodeId: 'alpha' });
+  });
+
+  it('reads every key, converting seconds to integer milliseconds', () => {
+    const c = parse(
+      [
+        'ha:',
+        '  enabled: false',
+        '  multicast_group: 239.1.2.3',
+        '  interface: 192.168.0.10',
+        '  node_id: "nœud-1"',
+        '  priority: -7',
+        '  role: standby',
+        '  preempt: true',
+        '  election_window_seconds: 0.25',
+        '  heartbeat: { port: 7000, interval_seconds: 0.2, timeout_seconds: 0.7 }',
+        'status: { enabled: false, host: localhost, port: 0 }',
+        'log: { level: silent }',
+      ].join('\n'),
+    );
+    expect(c).toEqual({
+      ha: {
+        enabled: false,
+        multicastGroup: '239.1.2.3',
+        interface: '192.168.0.10',
+        nodeId: 'nœud-1',
+        priority: -7,
+        role: 'standby',
+        preempt: true,
+        electionWindowMs: 250,
+        heartbeat: { port: 7000, intervalMs: 200, timeoutMs: 700 },
+      },
+      status: { enabled: false, host: 'localhost', port: 0 },
+      log: { level: 'silent' },
+    });
+  });
+
+  it('fractional seconds round to the nearest millisecond', () => {
+    const c = parse('ha:\n  election_window_seconds: 0.0015\n  heartbeat:\n    interval_seconds: 1.2344\n    timeout_seconds: 3600\n');
+    expect(c.ha.electionWindowMs).toBe(2);
+    expect(c.ha.heartbeat).toMatchObject({ intervalMs: 1234, timeoutMs: 3_600_000 });
+    expect(parse('ha: {election_window_seconds: 0.0005}').ha.electionWindowMs).toBe(1);
+  });
+
+  it('environment variables override the file, parsed per key type', () => {
+    const c = parse('ha:\n  priority: 1\n  heartbeat:\n    interval_seconds: 1\nlog:\n  level: warn\n', {
+      HASTATE_HA_PRIORITY: '-42',
+      HASTATE_HA_PREEMPT: 'true',
+      HASTATE_HA_HEARTBEAT_INTERVAL_SECONDS: '0.5',
+      HASTATE_HA_HEARTBEAT_TIMEOUT_SECONDS: '1.5e0',
+      HASTATE_STATUS_PORT: '8080',
+      HASTATE_LOG_LEVEL: 'debug',
+      HASTATE_HA_NODE_ID: 'from-env',
+      HASTATE_CONFIG: 'ignored.yaml',
+      HASTATE_HA_ROLE: undefined,
+      PATH: '/usr/bin',
+    });
+    expect(c.ha).toMatchObject({ priority: -42, preempt: true, nodeId: 'from-env', role: 'auto' });
+    expect(c.ha.heartbeat).toMatchObject({ intervalMs: 500, timeoutMs: 1500 });
+    expect(c.status.port).toBe(8080);
+    expect(c.log.level).toBe('debug');
+  });
+
+  it('an environment override can fix the cross-field check of file values', () => {
+    expect(parse('ha: {heartbeat: {interval_seconds: 10}}', { HASTATE_HA_HEARTBEAT_TIMEOUT_SECONDS: '30' }).ha.heartbeat)
+      .toMatchObject({ intervalMs: 10_000, timeoutMs: 30_000 });
+  });
+
+  it('JSON files go through the same parser', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hastate-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ ha: { priority: 5, heartbeat: { interval_seconds: 0.5 } }, log: { level: 'error' } }));
+    const c = loadConfig({ file, env: {}, networkInterfaces: fakeInterfaces });
+    expect(c.ha.priority).toBe(5);
+    expect(c.ha.heartbeat.intervalMs).toBe(500);
+    expect(c.log.level).toBe('error');
+  });
+
+  it('renderEffectiveConfig writes snake_case and seconds, and re-parses to the same config', () => {
+    const c = parse('ha: {node_id: "true", priority: 3, heartbeat: {interval_seconds: 0.2, timeout_seconds: 0.7}}');
+    const text = renderEffectiveConfig(c);
+    expect(text).toContain('interval_seconds: 0.2\n');
+    expect(text).toContain('multicast_group: 224.100.200.16\n');
+    expect(text).toContain('node_id: "true"\n');
+    expect(parseConfigText(text, 'rendered', { env: {}, networkInterfaces: () => ({}) })).toEqual(c);
+    expect(renderEffectiveConfig(DEFAULTS)).toBe(
+      [
+        'ha:', '  enabled: true', '  multicast_group: 224.100.200.16', '  interface: 10.1.2.3', '  node_id: 10.1.2.3',
+        '  priority: 0', '  role: auto', '  preempt: false', '  election_window_seconds: 2', '  heartbeat:',
+        '    port: 9999', '    interval_seconds: 3', '    timeout_seconds: 9', 'status:', '  enabled: true',
+        '  host: 127.0.0.1', '  port: 9990', 'log:', '  level: info', '',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('CONFIG_KEYS', () => {
+  it('documents every key with its env variable, type, default and doc', () => {
+    expect(CONFIG_KEYS.map((k) => k.path)).toEqual([
+      'ha.enabled', 'ha.multicast_group', 'ha.interface', 'ha.node_id', 'ha.priority', 'ha.role', 'ha.preempt',
+      'ha.election_window_seconds', 'ha.heartbeat.port', 'ha.heartbeat.interval_seconds', 'ha.heartbeat.timeout_seconds',
+      'status.enabled', 'status.host', 'status.port', 'log.level',
+    ]);
+    for (const k of CONFIG_KEYS) {
+      expect(k.env).toBe(`HASTATE_${k.path.replace(/\./g, '_').toUpperCase()}`);
+      expect(k.type && k.default && k.doc).toBeTruthy();
+    }
+    expect(CONFIG_KEYS.find((k) => k.path === 'ha.heartbeat.timeout_seconds')).toMatchObject({
+      env: 'HASTATE_HA_HEARTBEAT_TIMEOUT_SECONDS', default: '9',
+    });
+  });
+
+  it('every documented variable is accepted from the environment', () => {
+    const sample: Record<string, string> = {
+      HASTATE_HA_ENABLED: 'false', HASTATE_HA_MULTICAST_GROUP: '239.0.0.1', HASTATE_HA_INTERFACE: '10.9.9.9',
+      HASTATE_HA_NODE_ID: 'n', HASTATE_HA_PRIORITY: '1', HASTATE_HA_ROLE: 'primary', HASTATE_HA_PREEMPT: 'true',
+      HASTATE_HA_ELECTION_WINDOW_SECONDS: '1', HASTATE_HA_HEARTBEAT_PORT: '1', HASTATE_HA_HEARTBEAT_INTERVAL_SECONDS: '1',
+      HASTATE_HA_HEARTBEAT_TIMEOUT_SECONDS: '2', HASTATE_STATUS_ENABLED: 'false', HASTATE_STATUS_HOST: '0.0.0.0',
+      HASTATE_STATUS_PORT: '1', HASTATE_LOG_LEVEL: 'trace',
+    };
+    expect(Object.keys(sample).sort()).toEqual(CONFIG_KEYS.map((k) => k.env).sort());
+    const c = parse('', sample);
+    expect(renderEffectiveConfig(c)).not.toBe(renderEffectiveConfig(DEFAULTS));
+    expect(c.ha).toMatchObject({ enabled: false, interface: '10.9.9.9', role: 'primary', electionWindowMs: 1000 });
+  });
+});

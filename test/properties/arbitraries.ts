@@ -1,0 +1,54 @@
+import fc from 'fast-check';
+import { best } from '../../machines/rank.ts';
+import type { RoleTiming } from '../../machines/role.machine.ts';
+import type { Scenario, ScenarioNode } from '../../src/testing/scenario.ts';
+
+/** Runs per property: CI default, raised by HASTATE_SOAK for nightly runs. */
+export const SOAK = process.env.HASTATE_SOAK !== undefined && process.env.HASTATE_SOAK !== '0';
+export const RUNS = Number(process.env.HASTATE_PROPERTY_RUNS ?? (SOAK ? 2000 : 200));
+/** Simulated length of each run. */
+export const DURATION_MS = SOAK ? 300_000 : 60_000;
+
+/**
+ * fast-check parameters. CI uses a fixed seed so a red run is reproducible by re-running;
+ * HASTATE_FC_SEED / HASTATE_FC_PATH replay a reported counterexample; soak runs use fresh seeds.
+ */
+export function fcParams(): fc.Parameters<unknown> {
+  const seed = process.env.HASTATE_FC_SEED;
+  const path = process.env.HASTATE_FC_PATH;
+  return {
+    numRuns: RUNS,
+    ...(seed !== undefined ? { seed: Number(seed) } : SOAK ? {} : { seed: 20261122 }),
+    ...(path !== undefined ? { path, endOnFailure: true } : {}),
+  };
+}
+
+export const timingArb: fc.Arbitrary<RoleTiming> = fc
+  .record({
+    intervalMs: fc.constantFrom(500, 1000, 3000),
+    timeoutFactor: fc.constantFrom(3, 4, 5),
+    windowFactor: fc.constantFrom(0.5, 1, 2 / 3),
+  })
+  .map(({ intervalMs, timeoutFactor, windowFactor }) => ({
+    heartbeatIntervalMs: intervalMs,
+    heartbeatTimeoutMs: intervalMs * timeoutFactor,
+    electionWindowMs: Math.round(intervalMs * windowFactor),
+  }));
+
+/** Distinct IPv4 node ids with small priorities, so ties on priority are common. */
+export const nodesArb = (min: number, max: number) =>
+  fc.uniqueArray(fc.record({ host: fc.integer({ min: 1, max: 254 }), priority: fc.integer({ min: 0, max: 3 }) }), {
+    selector: (n) => n.host,
+    minLength: min,
+    maxLength: max,
+  });
+
+export const idOf = (host: number) => `10.0.0.${host}`;
+
+export function bestOf(nodes: readonly { nodeId: string; priority: number }[]): string {
+  return best(nodes).nodeId;
+}
+
+export function scenarioBase(seed: number, timing: RoleTiming, nodes: ScenarioNode[]): Scenario {
+  return { seed, timing, nodes, events: [], durationMs: DURATION_MS, faults: { delayMs: 1, jitterMs: 2 } };
+}
