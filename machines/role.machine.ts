@@ -71,6 +71,8 @@ export type RoleEvent =
   | { type: 'TRANSPORT.UP' }
   | { type: 'TRANSPORT.DOWN'; reason: string }
   | { type: 'PEER.ANNOUNCE'; peer: PeerInfo }
+  /** A node that is itself electing answered an announcement (declaration with role unknown). */
+  | { type: 'PEER.ELECTING'; peer: PeerInfo }
   | { type: 'PEER.PRIMARY'; peer: PeerInfo }
   | { type: 'PEER.STANDBY'; peer: PeerInfo }
   | { type: 'SILENCE.CONFIRMED' };
@@ -140,6 +142,10 @@ export const roleMachine = setup({
   guards: {
     isForcedPrimary: ({ context }) => context.mode === 'primary',
     isForcedStandby: ({ context }) => context.mode === 'standby',
+    isNewCandidate: ({ context, event }) => {
+      const peer = peerOf(event);
+      return peer !== null && !(peer.nodeId in context.candidates);
+    },
     isBestCandidate: ({ context }) =>
       Object.values(context.candidates).every((c) => outranks(context.self, c)),
     isBestLiveStandby: ({ context }) =>
@@ -200,14 +206,19 @@ export const roleMachine = setup({
       primaryId: context.self.nodeId,
       reason: params.reason,
     })),
-    followPrimary: assign(({ context, event }, params: { reason: string }) => {
+    /**
+     * A standby learns of a new primary or a new term: services hear it as a standby -> standby
+     * transition, so they can fence with the current epoch and know whom to redirect to.
+     */
+    followPrimary: enqueueActions(({ context, event, enqueue }, params: { reason: string }) => {
       const peer = peerOf(event);
-      if (peer === null) return {};
-      return {
-        primaryId: peer.nodeId,
-        epoch: Math.max(context.epoch, peer.epoch),
-        reason: `${params.reason} ${peer.nodeId}`,
-      };
+      if (peer === null) return;
+      const epoch = Math.max(context.epoch, peer.epoch);
+      if (peer.nodeId === context.primaryId && epoch === context.epoch) return;
+      const next = { ...context, primaryId: peer.nodeId, epoch, reason: `${params.reason} ${peer.nodeId}` };
+      enqueue.assign({ primaryId: next.primaryId, epoch: next.epoch, reason: next.reason });
+      if (context.role !== 'standby') return;
+      for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition: transitionOf(next, 'standby') });
     }),
     adoptEpoch: assign({
       epoch: ({ context, event }) => Math.max(context.epoch, peerOf(event)?.epoch ?? 0),
@@ -290,7 +301,13 @@ export const roleMachine = setup({
       on: {
         'PEER.PRIMARY': { target: 'standby', actions: ['notePeer', { type: 'followPrimary', params: { reason: 'found a live primary' } }] },
         'PEER.STANDBY': { actions: ['notePeer', 'adoptEpoch', 'noteCandidate'] },
-        'PEER.ANNOUNCE': { actions: ['notePeer', 'noteCandidate'] },
+        // A node that started a moment after us missed our announcement: answer it once, so
+        // that nodes starting within one window all see the same candidates.
+        'PEER.ANNOUNCE': [
+          { guard: 'isNewCandidate', actions: ['notePeer', 'noteCandidate', 'sendDeclaration'] },
+          { actions: ['notePeer', 'noteCandidate'] },
+        ],
+        'PEER.ELECTING': { actions: ['notePeer', 'noteCandidate'] },
       },
       initial: 'listening',
       states: {
@@ -315,6 +332,7 @@ export const roleMachine = setup({
           { actions: ['notePeer', 'reassert'] },
         ],
         'PEER.ANNOUNCE': { actions: ['notePeer', 'sendDeclaration'] },
+        'PEER.ELECTING': { actions: 'notePeer' },
         'PEER.STANDBY': [
           { guard: 'isPeerEpochAhead', actions: ['notePeer', 'reassert'] },
           { actions: 'notePeer' },
@@ -332,6 +350,7 @@ export const roleMachine = setup({
       on: {
         'PEER.STANDBY': { actions: ['notePeer', 'adoptEpoch'] },
         'PEER.ANNOUNCE': { actions: 'notePeer' },
+        'PEER.ELECTING': { actions: 'notePeer' },
       },
       type: 'parallel',
       states: {

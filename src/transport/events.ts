@@ -3,11 +3,12 @@ import type { HaMessage } from './codec.ts';
 
 /**
  * What a valid datagram means to the role machine. Heartbeats and declarations carry the
- * sender's role; an announcement, or a role of `unknown`, only says that the sender exists
- * and is electing.
+ * sender's role. An announcement opens an election and asks for answers; a heartbeat or
+ * declaration with role `unknown` is such an answer from a node that is electing itself.
  */
 export function messageToEvent(m: HaMessage): RoleEvent {
   const peer = { nodeId: m.nodeId, priority: m.priority, role: m.role, epoch: m.epoch };
-  if (m.type === 'announce' || m.role === 'unknown') return { type: 'PEER.ANNOUNCE', peer };
+  if (m.type === 'announce') return { type: 'PEER.ANNOUNCE', peer };
+  if (m.role === 'unknown') return { type: 'PEER.ELECTING', peer };
   return m.role === 'primary' ? { type: 'PEER.PRIMARY', peer } : { type: 'PEER.STANDBY', peer };
 }

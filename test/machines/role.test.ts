@@ -63,6 +63,17 @@ describe('role machine: start-up election', () => {
     expect(high.role()).toBe('standby');
   });
 
+  it('an electing node answers a new announcement once, so a node that started a moment later learns of it', () => {
+    const n = startNode({ nodeId: A });
+    n.up();
+    n.announce({ nodeId: B });
+    n.announce({ nodeId: B });
+    expect(n.sentOf('declaration')).toEqual([{ type: 'declaration', role: 'unknown', nodeId: A, priority: 0, epoch: 0 }]);
+    n.actor.send({ type: 'PEER.ELECTING', peer: { nodeId: C, priority: 0, role: 'unknown', epoch: 0 } });
+    expect(n.sentOf('declaration').length).toBe(1);
+    expect(Object.keys(n.ctx().candidates)).toEqual([B, C]);
+  });
+
   it('a standby heartbeat heard while electing counts as a candidate and raises the epoch', () => {
     const n = startNode({ nodeId: B });
     n.up();

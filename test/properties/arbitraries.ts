@@ -25,7 +25,7 @@ export function fcParams(): fc.Parameters<unknown> {
 
 export const timingArb: fc.Arbitrary<RoleTiming> = fc
   .record({
-    intervalMs: fc.constantFrom(500, 1000, 3000),
+    intervalMs: fc.constantFrom(1000, 3000),
     timeoutFactor: fc.constantFrom(3, 4, 5),
     windowFactor: fc.constantFrom(0.5, 1, 2 / 3),
   })

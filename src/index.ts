@@ -1,0 +1,19 @@
+/**
+ * hastate: primary/standby high availability for Node.js services.
+ *
+ * Guarantees (multicast backend): nodes that hear each other agree on one primary, chosen by
+ * priority and then the lowest IPv4 node id; a standby takes over after `timeout` of silence
+ * from the primary; two primaries that meet resolve within one heartbeat interval, and the
+ * survivor's epoch is above anything the yielding side used.
+ * Not guaranteed: with two nodes there is no quorum, so a network partition elects a primary
+ * on each side until it heals. Fence external writes with the epoch your services receive.
+ */
+export { HaNode, type NodeOptions, type RoleChange } from './runtime/node.ts';
+export { createLogger, type LoggerOptions } from './runtime/log.ts';
+export type { NodeStatus, PeerStatus, ServiceStatus } from './runtime/status.ts';
+export { defineService, type ServiceDefinition, type ServiceContext, type Role, type RoleTransition } from './services/types.ts';
+export { statusService, type StatusServerOptions } from './services/status-server.ts';
+export { loadConfig, parseConfigText, renderEffectiveConfig, CONFIG_KEYS, type HastateConfig, type LoadOptions } from './config/index.ts';
+export { HastateError, ConfigError, formatConfigProblem, type ConfigProblem, type HastateErrorCode } from './errors.ts';
+export { encodeMessage, decodeMessage, MESSAGE_SIZE, type HaMessage, type DropReason } from './transport/codec.ts';
+export { roleMachine, serviceMachine, compareRank, outranks } from '../machines/index.ts';
