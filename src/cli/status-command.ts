@@ -1,0 +1,55 @@
+import { HastateError } from '../errors.ts';
+import type { NodeStatus } from '../runtime/status.ts';
+
+/** GET <url>/status with a deadline; every failure becomes one HASTATE_STATUS_UNREACHABLE error naming the URL. */
+export async function fetchStatus(url: string, timeoutMs = 2_000): Promise<NodeStatus> {
+  const target = `${url.replace(/\/+$/, '')}/status`;
+  let res: Response;
+  try {
+    res = await fetch(target, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    const e = error as Error & { cause?: { code?: string } };
+    const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message);
+    throw new HastateError('HASTATE_STATUS_UNREACHABLE', `cannot reach ${target}: ${why}`, { cause: error });
+  }
+  const text = await res.text().catch(() => '');
+  if (res.status !== 200) throw new HastateError('HASTATE_STATUS_UNREACHABLE', `${target} answered HTTP ${res.status}: ${text.slice(0, 200)}`);
+  try {
+    return JSON.parse(text) as NodeStatus;
+  } catch {
+    throw new HastateError('HASTATE_STATUS_UNREACHABLE', `${target} answered with invalid JSON: ${text.slice(0, 200)}`);
+  }
+}
+
+const age = (ms: number | null) => (ms === null ? '-' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export function formatStatus(s: NodeStatus): string {
+  const drops = Object.entries(s.droppedPackets.byReason)
+    .filter(([, n]) => n > 0)
+    .map(([r, n]) => `${r} ${n}`)
+    .join(', ');
+  const lines = [
+    `node      ${s.nodeId}  ${s.role.toUpperCase()}  epoch ${s.epoch}  priority ${s.priority}${s.mode === 'auto' ? '' : `  (role forced: ${s.mode})`}`,
+    `primary   ${s.primaryId ?? '(none known)'}   last primary heartbeat ${age(s.lastPrimaryHeartbeatAgeMs)} ago`,
+    `changes   ${s.roleChanges}   last: ${s.reason}`,
+    `transport ${s.transport.up ? 'up' : 'DOWN'} ${s.transport.group}:${s.transport.port} via ${s.transport.interface}${s.transport.lastError ? `   last error: ${s.transport.lastError}` : ''}`,
+    `packets   sent ${s.packets.sent}  received ${s.packets.received}  dropped ${s.droppedPackets.total}${drops ? ` (${drops})` : ''}`,
+    '',
+    table(
+      ['NODE ID', 'ROLE', 'PRIORITY', 'EPOCH', 'LAST SEEN', 'ADDRESS'],
+      s.peers.map((p) => [p.nodeId, p.role, String(p.priority), String(p.epoch), age(p.lastSeenAgeMs), p.address]),
+    ),
+    '',
+    table(
+      ['SERVICE', 'STATE', 'RESTARTS', 'LAST ERROR'],
+      s.services.map((x) => [x.name, x.state, String(x.restarts), x.lastError ?? '-']),
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
+}

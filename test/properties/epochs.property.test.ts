@@ -1,0 +1,69 @@
+/** Property-based test on the deterministic simulator; see README, "What the election guarantees". */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { outranks } from '../../machines/rank.ts';
+import { buildSimulation, type Scenario, type ScenarioEvent } from '../../src/testing/scenario.ts';
+import { bestOf, DURATION_MS, fcParams, idOf, nodesArb, scenarioBase, timingArb } from './arbitraries.ts';
+import { assertEpochs, explain, faultScheduleArb, MAX_DELAY_MS } from './helpers.ts';
+
+describe('property: epochs', () => {
+  it('under crashes, restarts, pauses, partitions and loss, no node\'s epoch decreases, and primaries that hear each other never share an epoch after one interval', () => {
+    fc.assert(
+      fc.property(
+        fc.integer(),
+        timingArb,
+        nodesArb(2, 7).chain((hosts) => {
+          const ids = hosts.map((h) => idOf(h.host));
+          const chaos = fc.array(
+            fc.record({
+              atMs: fc.integer({ min: 2_000, max: 50_000 }),
+              kind: fc.constantFrom('crash', 'restart', 'pause'),
+              who: fc.nat(ids.length - 1),
+              durationMs: fc.integer({ min: 100, max: 30_000 }),
+            }),
+            { maxLength: 6 },
+          );
+          return fc.tuple(fc.constant(hosts), faultScheduleArb(ids), chaos);
+        }),
+        fc.double({ min: 0, max: 0.2, noNaN: true }),
+        (seed, timing, [hosts, partitions, chaos], lossRate) => {
+          const nodes = hosts.map((h) => ({ nodeId: idOf(h.host), priority: h.priority, startAtMs: 0 }));
+          const events: ScenarioEvent[] = [
+            ...partitions,
+            ...chaos.map((c): ScenarioEvent => {
+              const nodeId = nodes[c.who]!.nodeId;
+              return c.kind === 'pause' ? { atMs: c.atMs, kind: 'pause', nodeId, durationMs: c.durationMs } : { atMs: c.atMs, kind: c.kind, nodeId };
+            }),
+            { atMs: 52_000, kind: 'heal' as const },
+          ].sort((a, b) => a.atMs - b.atMs);
+          const s: Scenario = { ...scenarioBase(seed, timing, nodes), events, faults: { delayMs: 1, jitterMs: 2, lossRate } };
+          const sim = buildSimulation(s);
+          // Sample the cluster often enough to catch overlaps.
+          const stepMs = timing.heartbeatIntervalMs / 4;
+          const sharedSince = new Map<string, number>();
+          for (let t = 0; t <= DURATION_MS; t += stepMs) {
+            sim.run(t);
+            const primaries = sim.primaries();
+            const seen = new Set<string>();
+            for (const a of primaries) {
+              for (const b of primaries) {
+                if (a.nodeId >= b.nodeId || a.epoch !== b.epoch) continue;
+                if (!sim.topology.canDeliver(a.nodeId, b.nodeId) || !sim.topology.canDeliver(b.nodeId, a.nodeId) || a.paused || b.paused) continue;
+                const key = `${a.nodeId}|${b.nodeId}|${a.epoch}`;
+                seen.add(key);
+                const since = sharedSince.get(key) ?? t;
+                sharedSince.set(key, since);
+                expect(t - since, explain(s, sim, `${a.nodeId} and ${b.nodeId} both primary with epoch ${a.epoch} while connected since ${since}`)).toBeLessThanOrEqual(
+                  timing.heartbeatIntervalMs + 2 * MAX_DELAY_MS,
+                );
+              }
+            }
+            for (const k of [...sharedSince.keys()]) if (!seen.has(k)) sharedSince.delete(k);
+          }
+          assertEpochs(s, sim);
+        },
+      ),
+      fcParams(),
+    );
+  });
+});

@@ -1,0 +1,34 @@
+/** Property-based test on the deterministic simulator; see README, "What the election guarantees". */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { outranks } from '../../machines/rank.ts';
+import { buildSimulation, type Scenario, type ScenarioEvent } from '../../src/testing/scenario.ts';
+import { bestOf, DURATION_MS, fcParams, idOf, nodesArb, scenarioBase, timingArb } from './arbitraries.ts';
+import { assertEpochs, explain, faultScheduleArb, MAX_DELAY_MS } from './helpers.ts';
+
+describe('property: failover liveness', () => {
+  it('when the primary crashes on a healthy network, exactly one standby (the best remaining) takes over within T + I (+ W when re-electing)', () => {
+    fc.assert(
+      fc.property(fc.integer(), timingArb, nodesArb(2, 7), fc.integer({ min: 0, max: 10_000 }), (seed, timing, hosts, crashOffsetMs) => {
+        const nodes = hosts.map((h) => ({ nodeId: idOf(h.host), priority: h.priority, startAtMs: 0 }));
+        const s = scenarioBase(seed, timing, nodes);
+        const sim = buildSimulation(s);
+        const crashAtMs = 20_000 + crashOffsetMs;
+        sim.run(crashAtMs);
+        const [old] = sim.primaries();
+        expect(old, explain(s, sim, 'no primary before the crash')).toBeDefined();
+        sim.crash(old!.nodeId);
+        const boundMs = timing.heartbeatTimeoutMs + timing.heartbeatIntervalMs + (nodes.length > 2 ? timing.electionWindowMs : 0);
+        sim.run(crashAtMs + boundMs);
+        const remaining = nodes.filter((n) => n.nodeId !== old!.nodeId);
+        expect(sim.primaries().map((n) => n.nodeId), explain(s, sim, `after crashing ${old!.nodeId} at ${crashAtMs}`)).toEqual([bestOf(remaining)]);
+        const takeovers = sim.trace.filter((t) => t.atMs > crashAtMs && t.to === 'primary');
+        expect(takeovers.length, explain(s, sim, 'more than one takeover')).toBe(1);
+        sim.run(DURATION_MS);
+        expect(sim.primaries().map((n) => n.nodeId)).toEqual([bestOf(remaining)]);
+        assertEpochs(s, sim);
+      }),
+      fcParams(),
+    );
+  });
+});
