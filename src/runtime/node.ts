@@ -139,7 +139,11 @@ export class HaNode {
       mode: ha.role,
       preempt: ha.preempt,
       primaryId: ctx?.primaryId ?? null,
-      lastPrimaryHeartbeatAgeMs: stats.lastPrimaryHeartbeatMs === null ? null : Math.round(now - stats.lastPrimaryHeartbeatMs),
+      // Only meaningful while another node is (or was last seen as) primary.
+      lastPrimaryHeartbeatAgeMs:
+        stats.lastPrimaryHeartbeatMs === null || (snapshot !== undefined && roleOf(snapshot.value) === 'primary')
+          ? null
+          : Math.round(now - stats.lastPrimaryHeartbeatMs),
       roleChanges: ctx?.roleChanges ?? 0,
       reason: ctx?.reason ?? 'stopped',
       droppedPackets: { total: stats.droppedTotal, byReason: { ...stats.dropped } },

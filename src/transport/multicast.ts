@@ -80,7 +80,7 @@ export function createMulticastTransport(opts: MulticastOptions) {
       }
       const m = result.message;
       if (m.nodeId === opts.nodeId) {
-        if (recentSent.has(m.sequence)) stats.drop('self', 'own datagram looped back', null);
+        if (recentSent.has(m.sequence)) stats.looped++;
         else stats.drop('duplicate-node-id', `another node at ${rinfo.address} uses our node_id ${m.nodeId}`, log, 'error');
         return;
       }

@@ -23,6 +23,8 @@ export class TransportStats {
   sent = 0;
   received = 0;
   sendErrors = 0;
+  /** Our own datagrams returned by multicast loopback: expected, not counted as drops. */
+  looped = 0;
   droppedTotal = 0;
   readonly dropped: Record<string, number> = {};
   readonly peers = new Map<string, PeerRecord>();

@@ -1,0 +1,80 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '../..');
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HASTATE_')));
+
+function hastate(args: string[], extraEnv: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...env, ...extraEnv }, timeout: 20_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function file(text: string) {
+  const path = join(mkdtempSync(join(tmpdir(), 'hastate-cli-')), 'node.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('hastate CLI', () => {
+  it('validate prints the effective configuration of a good file', () => {
+    const r = hastate(['validate', file('ha:\n  interface: 127.0.0.1\n  priority: 7\n  heartbeat:\n    interval_seconds: 0.2\n    timeout_seconds: 0.6\n')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/valid/);
+    expect(r.stdout).toMatch(/priority: 7/);
+    expect(r.stdout).toMatch(/interval_seconds: 0.2/);
+    expect(r.stdout).toMatch(/node_id: 127.0.0.1/);
+  });
+
+  it('validate refuses a bad file with one line per problem naming file, line and key, and exit code 2', () => {
+    const path = file('ha:\n  priority: high\n  multicast_group: 10.0.0.1\n  heartbeat:\n    interval_seconds: 3\n    timeout_seconds: 2\n  bogus: 1\n');
+    const r = hastate(['validate', path]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith(path));
+    expect(lines.length).toBe(4);
+    expect(r.stderr).toContain(`${path}:2:`);
+    expect(r.stderr).toMatch(/ha\.priority: /);
+    expect(r.stderr).toMatch(/ha\.multicast_group: /);
+    expect(r.stderr).toMatch(/ha\.heartbeat\.timeout_seconds: must be greater than/);
+    expect(r.stderr).toMatch(/ha\.bogus: unknown key/);
+  });
+
+  it('run with a bad config starts nothing and exits 2', () => {
+    const r = hastate(['run', '--config', file('ha:\n  heartbeat:\n    port: 70000\n')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/ha\.heartbeat\.port/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('HASTATE_* variables override keys and bad values name the variable', () => {
+    const r = hastate(['validate', file('ha:\n  interface: 127.0.0.1\n')], { HASTATE_HA_PRIORITY: 'ten' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/HASTATE_HA_PRIORITY/);
+    const ok = hastate(['validate', file('ha:\n  interface: 127.0.0.1\n')], { HASTATE_HA_PRIORITY: '42' });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/priority: 42/);
+  });
+
+  it('unknown commands and flags are usage errors with exit code 2', () => {
+    for (const args of [['frobnicate'], ['run', '--bogus'], ['validate'], ['run', '--log', 'xml'], ['status', '--timeout-ms', 'soon']]) {
+      const r = hastate(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/^hastate: /);
+    }
+  });
+
+  it('status against a port where nothing listens exits 3 and names the URL', () => {
+    const r = hastate(['status', '--url', 'http://127.0.0.1:1', '--timeout-ms', '500']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('http://127.0.0.1:1/status');
+  });
+
+  it('--version prints the package version', () => {
+    const r = hastate(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
