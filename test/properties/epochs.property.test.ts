@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { outranks } from '../../machines/rank.ts';
 import { buildSimulation, type Scenario, type ScenarioEvent } from '../../src/testing/scenario.ts';
-import { bestOf, DURATION_MS, fcParams, idOf, nodesArb, scenarioBase, timingArb } from './arbitraries.ts';
+import { bestOf, DURATION_MS, fcParams, PROPERTY_TIMEOUT_MS, idOf, nodesArb, scenarioBase, timingArb } from './arbitraries.ts';
 import { assertEpochs, explain, faultScheduleArb, MAX_DELAY_MS } from './helpers.ts';
 
 describe('property: epochs', () => {
@@ -65,5 +65,5 @@ describe('property: epochs', () => {
       ),
       fcParams(),
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { outranks } from '../../machines/rank.ts';
 import { buildSimulation, type Scenario, type ScenarioEvent } from '../../src/testing/scenario.ts';
-import { bestOf, DURATION_MS, fcParams, idOf, nodesArb, scenarioBase, timingArb } from './arbitraries.ts';
+import { bestOf, DURATION_MS, fcParams, PROPERTY_TIMEOUT_MS, idOf, nodesArb, scenarioBase, timingArb } from './arbitraries.ts';
 import { assertEpochs, explain, faultScheduleArb, MAX_DELAY_MS } from './helpers.ts';
 
 describe('property: stability', () => {
@@ -22,5 +22,5 @@ describe('property: stability', () => {
       }),
       fcParams(),
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });
