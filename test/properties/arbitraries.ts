@@ -5,7 +5,7 @@ import type { Scenario, ScenarioNode } from '../../src/testing/scenario.ts';
 
 /** Runs per property: CI default, raised by HASTATE_SOAK for nightly runs. */
 export const SOAK = process.env.HASTATE_SOAK !== undefined && process.env.HASTATE_SOAK !== '0';
-export const RUNS = Number(process.env.HASTATE_PROPERTY_RUNS ?? (SOAK ? 2000 : 200));
+export const RUNS = Number(process.env.HASTATE_PROPERTY_RUNS ?? (SOAK ? 2000 : 160));
 /** Wall-clock limit per property: generous, since CI machines are noisy; the README reports real figures. */
 export const PROPERTY_TIMEOUT_MS = SOAK ? 6 * 3_600_000 : 300_000;
 /** Simulated length of each run. */

@@ -12,7 +12,7 @@ describe('property: epochs', () => {
       fc.property(
         fc.integer(),
         timingArb,
-        nodesArb(2, 7).chain((hosts) => {
+        nodesArb(3, 7).chain((hosts) => {
           const ids = hosts.map((h) => idOf(h.host));
           const chaos = fc.array(
             fc.record({

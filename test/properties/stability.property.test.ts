@@ -9,7 +9,7 @@ import { assertEpochs, explain, faultScheduleArb, MAX_DELAY_MS } from './helpers
 describe('property: stability', () => {
   it('with no crashes and loss that never drops more than ceil(T/I) - 2 heartbeats in a row, no role changes after convergence', () => {
     fc.assert(
-      fc.property(fc.integer(), timingArb, nodesArb(2, 7), fc.double({ min: 0, max: 0.3, noNaN: true }), fc.array(fc.double({ min: -0.002, max: 0.002, noNaN: true }), { minLength: 7, maxLength: 7 }), (seed, timing, hosts, lossRate, skews) => {
+      fc.property(fc.integer(), timingArb, nodesArb(3, 7), fc.double({ min: 0, max: 0.3, noNaN: true }), fc.array(fc.double({ min: -0.002, max: 0.002, noNaN: true }), { minLength: 7, maxLength: 7 }), (seed, timing, hosts, lossRate, skews) => {
         const maxConsecutiveLoss = Math.ceil(timing.heartbeatTimeoutMs / timing.heartbeatIntervalMs) - 2;
         const nodes = hosts.map((h, i) => ({ nodeId: idOf(h.host), priority: h.priority, startAtMs: 0, clockRate: 1 + skews[i]! }));
         const s: Scenario = { ...scenarioBase(seed, timing, nodes), faults: { delayMs: 1, jitterMs: 2, lossRate, maxConsecutiveLoss } };
