@@ -118,4 +118,19 @@ describe('two real nodes on loopback multicast', () => {
     expect([ea.roleChanges, eb.roleChanges]).toEqual([before.p.roleChanges, before.s.roleChanges]);
     expect(ea.epoch).toBe(before.p.epoch);
   }, 40_000);
+
+  it('a standby stopped (SIGSTOP) for 3x the timeout reads the queued heartbeats on SIGCONT and does not take over', async () => {
+    const { a, b } = await pair({ nodeId: '127.0.0.2' }, { nodeId: '127.0.0.3' });
+    const before = await settled(a, b);
+    b.proc.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 3 * TIMEOUT_MS)); // the stall itself is the behaviour under test
+    const from = b.logs.length;
+    b.proc.kill('SIGCONT');
+    // After waking, it must read the backlog and keep following the live primary.
+    await b.waitForStatus('more heartbeats after waking', (s) => s.packets.received > before.s.packets.received + 10, 5_000);
+    expect(b.logs.slice(from).filter((l) => l.event === 'role-change')).toEqual([]);
+    const [ea, eb] = await Promise.all([a.status(), b.status()]);
+    expect([ea.role, eb.role]).toEqual(['primary', 'standby']);
+    expect(eb.roleChanges).toBe(before.s.roleChanges);
+  }, 40_000);
 });
