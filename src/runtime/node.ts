@@ -9,6 +9,7 @@ import { roleMachine, roleOf, type Role, type SendEvent } from '../../machines/r
 import { serviceMachine, type ServiceContext as SupervisorContext } from '../../machines/service.machine.ts';
 import type { HastateConfig } from '../config/index.ts';
 import { createMulticastTransport } from '../transport/multicast.ts';
+import type { TransportStats } from '../transport/stats.ts';
 import { createServiceRunner } from '../services/runner.ts';
 import type { ServiceDefinition } from '../services/types.ts';
 import type { NodeStatus, ServiceStatus } from './status.ts';
@@ -101,6 +102,11 @@ export class HaNode {
       'node starting',
     );
     actor.start();
+  }
+
+  /** Counters and the peer table of the transport, for metrics. Read-only by convention. */
+  get transportStats(): TransportStats {
+    return this.#transport.stats;
   }
 
   /** Role changes and new epochs, as the log line reports them. */

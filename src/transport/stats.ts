@@ -29,6 +29,8 @@ export class TransportStats {
   readonly dropped: Record<string, number> = {};
   readonly peers = new Map<string, PeerRecord>();
   lastPrimaryHeartbeatMs: number | null = null;
+  /** Observers of every valid datagram from a peer (metrics); they must not throw. */
+  readonly messageListeners = new Set<(m: HaMessage, nowMs: number) => void>();
   #lastLogMs = new Map<string, number>();
   #suppressed = new Map<string, number>();
 
@@ -51,6 +53,7 @@ export class TransportStats {
     }
     this.peers.set(m.nodeId, { nodeId: m.nodeId, role: m.role, priority: m.priority, epoch: m.epoch, address, lastSeenMs: nowMs });
     if (m.role === 'primary' && m.type !== 'announce') this.lastPrimaryHeartbeatMs = nowMs;
+    for (const listener of this.messageListeners) listener(m, nowMs);
   }
 
   #rateLimited(key: string, log: Logger, level: 'warn' | 'error', fields: object, msg: string): void {
