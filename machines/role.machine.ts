@@ -20,13 +20,20 @@
  * primary on each side until it heals; two sides that promote independently may hold the
  * same epoch number meanwhile (the pair (epoch, nodeId) stays unique).
  */
-import { assign, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
+import { and, assign, enqueueActions, fromCallback, not, sendTo, setup } from 'xstate';
 import { outranks, type Rankable } from './rank.ts';
 import { serviceMachine, type Role, type RoleTransition } from './service.machine.ts';
 
 export type { Role, RoleTransition };
 export type WireRole = 'unknown' | 'primary' | 'standby';
 export type RoleMode = 'auto' | 'primary' | 'standby';
+
+/**
+ * A declaration of role standby carrying this priority means "I was primary and I am leaving"
+ * (keepalived sends a priority-0 advert for the same purpose). It is the lowest int32, which
+ * configuration refuses as a node priority.
+ */
+export const LEAVING_PRIORITY = -2147483648;
 
 /** What a datagram tells us about its sender. */
 export interface PeerInfo extends Rankable {
@@ -75,6 +82,10 @@ export type RoleEvent =
   | { type: 'PEER.ELECTING'; peer: PeerInfo }
   | { type: 'PEER.PRIMARY'; peer: PeerInfo }
   | { type: 'PEER.STANDBY'; peer: PeerInfo }
+  /** The primary announced a graceful hand-over (declaration, role standby, LEAVING_PRIORITY). */
+  | { type: 'PEER.LEAVING'; peer: PeerInfo }
+  /** Operator or shutdown: a primary hands over to the best standby at once. */
+  | { type: 'RESIGN' }
   | { type: 'SILENCE.CONFIRMED' };
 
 /** Sent to the transport actor. */
@@ -145,6 +156,10 @@ export const roleMachine = setup({
     isNewCandidate: ({ context, event }) => {
       const peer = peerOf(event);
       return peer !== null && !(peer.nodeId in context.candidates);
+    },
+    isPrimaryLeaving: ({ context, event }) => {
+      const peer = peerOf(event);
+      return peer !== null && peer.nodeId === context.primaryId;
     },
     isBestCandidate: ({ context }) =>
       Object.values(context.candidates).every((c) => outranks(context.self, c)),
@@ -223,10 +238,16 @@ export const roleMachine = setup({
     adoptEpoch: assign({
       epoch: ({ context, event }) => Math.max(context.epoch, peerOf(event)?.epoch ?? 0),
     }),
-    forgetPrimary: assign(({ context }) => {
+    forgetPrimary: assign(({ context }, params: { reason: string }) => {
       const peers = { ...context.peers };
       if (context.primaryId !== null) delete peers[context.primaryId];
-      return { peers, primaryId: null, reason: 'no heartbeat from the primary within the timeout' };
+      return { peers, primaryId: null, reason: params.reason };
+    }),
+    stepDown: assign({
+      reason: 'resigned: handing over to the best standby',
+      primaryId: null,
+      // A node that resigned must not take the role straight back.
+      preempt: false,
     }),
     reassert: enqueueActions(({ context, event, enqueue }) => {
       const peer = peerOf(event);
@@ -251,6 +272,10 @@ export const roleMachine = setup({
       primaryId: null,
       peers: {},
     }),
+    sendLeaving: sendTo('transport', ({ context }): SendEvent => ({
+      type: 'SEND',
+      message: { type: 'declaration', role: 'standby', nodeId: context.self.nodeId, priority: LEAVING_PRIORITY, epoch: context.epoch },
+    })),
     sendAnnounce: sendTo('transport', ({ context }): SendEvent => ({ type: 'SEND', message: messageOf(context, 'announce') })),
     sendHeartbeat: sendTo('transport', ({ context }): SendEvent => ({ type: 'SEND', message: messageOf(context, 'heartbeat') })),
     sendDeclaration: sendTo('transport', ({ context }): SendEvent => ({ type: 'SEND', message: messageOf(context, 'declaration') })),
@@ -308,6 +333,7 @@ export const roleMachine = setup({
           { actions: ['notePeer', 'noteCandidate'] },
         ],
         'PEER.ELECTING': { actions: ['notePeer', 'noteCandidate'] },
+        'PEER.LEAVING': { actions: 'notePeer' },
       },
       initial: 'listening',
       states: {
@@ -333,6 +359,9 @@ export const roleMachine = setup({
         ],
         'PEER.ANNOUNCE': { actions: ['notePeer', 'sendDeclaration'] },
         'PEER.ELECTING': { actions: 'notePeer' },
+        'PEER.LEAVING': { actions: 'notePeer' },
+        // Tell the standbys first (twice: it is UDP), then step down; entering standby stops services' primary work.
+        RESIGN: { target: 'standby', actions: ['stepDown', 'sendLeaving', 'sendLeaving'] },
         'PEER.STANDBY': [
           { guard: 'isPeerEpochAhead', actions: ['notePeer', 'reassert'] },
           { actions: 'notePeer' },
@@ -351,6 +380,21 @@ export const roleMachine = setup({
         'PEER.STANDBY': { actions: ['notePeer', 'adoptEpoch'] },
         'PEER.ANNOUNCE': { actions: 'notePeer' },
         'PEER.ELECTING': { actions: 'notePeer' },
+        // A graceful hand-over: no need to wait for the timeout.
+        'PEER.LEAVING': [
+          {
+            guard: and(['isPrimaryLeaving', not('isForcedStandby'), 'isBestLiveStandby']),
+            target: '#role.primary',
+            actions: ['notePeer', { type: 'forgetPrimary', params: { reason: '' } }, { type: 'takeOver', params: { reason: 'the primary handed over' } }],
+          },
+          {
+            guard: and(['isPrimaryLeaving', not('isForcedStandby')]),
+            target: '#role.electing',
+            actions: ['notePeer', { type: 'forgetPrimary', params: { reason: 'the primary handed over to a better standby' } }],
+          },
+          { guard: 'isPrimaryLeaving', actions: ['notePeer', { type: 'forgetPrimary', params: { reason: 'the primary left' } }] },
+          { actions: 'notePeer' },
+        ],
       },
       type: 'parallel',
       states: {
@@ -374,9 +418,13 @@ export const roleMachine = setup({
               on: {
                 'PEER.PRIMARY': { target: 'watching', actions: ['notePeer', { type: 'followPrimary', params: { reason: 'heartbeat from' } }] },
                 'SILENCE.CONFIRMED': [
-                  { guard: 'isForcedStandby', target: 'watching', actions: 'forgetPrimary' },
-                  { guard: 'isBestLiveStandby', target: '#role.primary', actions: ['forgetPrimary', { type: 'takeOver', params: { reason: 'primary silent past the timeout' } }] },
-                  { target: '#role.electing', actions: 'forgetPrimary' },
+                  { guard: 'isForcedStandby', target: 'watching', actions: { type: 'forgetPrimary', params: { reason: 'no heartbeat from the primary within the timeout' } } },
+                  {
+                    guard: 'isBestLiveStandby',
+                    target: '#role.primary',
+                    actions: [{ type: 'forgetPrimary', params: { reason: '' } }, { type: 'takeOver', params: { reason: 'primary silent past the timeout' } }],
+                  },
+                  { target: '#role.electing', actions: { type: 'forgetPrimary', params: { reason: 'no heartbeat from the primary within the timeout' } } },
                 ],
               },
             },

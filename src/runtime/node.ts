@@ -16,6 +16,9 @@ import type { NodeStatus, ServiceStatus } from './status.ts';
 import { hostClock, monotonicMs } from './clock.ts';
 import { VERSION } from './version.ts';
 
+/** How long a hand-over waits for the leaving datagrams to leave the socket. */
+const FLUSH_DEADLINE_MS = 200;
+
 export interface NodeOptions {
   config: HastateConfig;
   logger: Logger;
@@ -115,10 +118,31 @@ export class HaNode {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Stops the machine and every service; waits for service stop hooks up to `deadlineMs`. */
+  /**
+   * Hands the primary role over at once: the standbys hear a leaving declaration and the best
+   * of them takes over without waiting for the timeout. No-op unless this node is primary.
+   */
+  async resign(): Promise<{ resigned: boolean; role: Role; epoch: number }> {
+    const actor = this.#actor;
+    if (actor === null) return { resigned: false, role: 'unknown', epoch: this.#lastEpoch };
+    const before = roleOf(actor.getSnapshot().value);
+    if (before !== 'primary') return { resigned: false, role: before, epoch: actor.getSnapshot().context.epoch };
+    this.log.info('resigning: handing the primary role over');
+    actor.send({ type: 'RESIGN' });
+    await this.#transport.flush(FLUSH_DEADLINE_MS);
+    const after = actor.getSnapshot();
+    return { resigned: true, role: roleOf(after.value), epoch: after.context.epoch };
+  }
+
+  /**
+   * Stops the node: a primary first hands over (so the standby need not wait for the timeout)
+   * and its services leave the primary role; then the machine and every service stop, and
+   * service stop hooks get up to `deadlineMs`.
+   */
   async stop(deadlineMs = 5_000): Promise<void> {
     const actor = this.#actor;
     if (actor === null) return;
+    if (roleOf(actor.getSnapshot().value) === 'primary') await this.resign();
     this.#actor = null;
     actor.stop();
     if (this.#pendingStops.size === 0) return;

@@ -183,6 +183,11 @@ export class Simulation {
     node.role = 'unknown';
   }
 
+  /** Operator hand-over (`hastate resign`): a primary tells its peers it is leaving and steps down. */
+  resign(id: string): void {
+    this.node(id).actor?.send({ type: 'RESIGN' });
+  }
+
   /** The process stops running (SIGSTOP, GC pause, VM steal) and later runs its backlog. */
   pause(id: string, durationMs: number): void {
     const node = this.node(id);

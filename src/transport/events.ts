@@ -1,4 +1,4 @@
-import type { RoleEvent } from '../../machines/role.machine.ts';
+import { LEAVING_PRIORITY, type RoleEvent } from '../../machines/role.machine.ts';
 import type { HaMessage } from './codec.ts';
 
 /**
@@ -10,5 +10,6 @@ export function messageToEvent(m: HaMessage): RoleEvent {
   const peer = { nodeId: m.nodeId, priority: m.priority, role: m.role, epoch: m.epoch };
   if (m.type === 'announce') return { type: 'PEER.ANNOUNCE', peer };
   if (m.role === 'unknown') return { type: 'PEER.ELECTING', peer };
+  if (m.type === 'declaration' && m.role === 'standby' && m.priority === LEAVING_PRIORITY) return { type: 'PEER.LEAVING', peer };
   return m.role === 'primary' ? { type: 'PEER.PRIMARY', peer } : { type: 'PEER.STANDBY', peer };
 }

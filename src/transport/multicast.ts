@@ -37,6 +37,12 @@ export function createMulticastTransport(opts: MulticastOptions) {
   const retryBaseMs = opts.retryBaseMs ?? 200;
   const retryMaxMs = opts.retryMaxMs ?? 5_000;
   let sequence = 0;
+  let pendingSends = 0;
+  const drained = new Set<() => void>();
+  const settleSend = () => {
+    pendingSends--;
+    if (pendingSends === 0) for (const resolve of drained) resolve();
+  };
   const recentSent = new Set<number>();
   const sentOrder: number[] = [];
 
@@ -133,9 +139,11 @@ export function createMulticastTransport(opts: MulticastOptions) {
         sequence,
         timestampMs: Date.now(), // informational wall time for other tools; never used for timing
       });
+      pendingSends++;
       s.send(data, opts.port, opts.group, (error) => {
         if (error) stats.sendFailed(error.message, log);
         else stats.sent++;
+        settleSend();
       });
     });
 
@@ -176,5 +184,18 @@ export function createMulticastTransport(opts: MulticastOptions) {
     };
   });
 
-  return { transport, confirmSilence, stats };
+  /** Resolves when every datagram handed to the socket has been sent, or after `timeoutMs`. */
+  const flush = (timeoutMs: number): Promise<void> =>
+    new Promise((resolve) => {
+      if (pendingSends === 0) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        drained.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      drained.add(done);
+    });
+
+  return { transport, confirmSilence, stats, flush };
 }

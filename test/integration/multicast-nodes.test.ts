@@ -133,4 +133,24 @@ describe('two real nodes on loopback multicast', () => {
     expect([ea.role, eb.role]).toEqual(['primary', 'standby']);
     expect(eb.roleChanges).toBe(before.s.roleChanges);
   }, 40_000);
+
+  it('SIGTERM on the primary hands over: the standby takes over long before the timeout, and the old primary exits cleanly', async () => {
+    const net = randomNetwork();
+    const slow = { intervalSeconds: 1, timeoutSeconds: 5, windowSeconds: 0.5 };
+    const [a, b] = await Promise.all([startNode({ ...net, ...slow, nodeId: '127.0.0.2' }), startNode({ ...net, ...slow, nodeId: '127.0.0.3' })]);
+    nodes.push(a, b);
+    const { p } = await settled(a, b);
+    const from = b.logs.length;
+    const sentAt = performance.now();
+    a.proc.kill('SIGTERM');
+    // 5 s timeout: only the hand-over path can make this happen within 2 s.
+    const takeover = await b.waitForRole('primary', 2_000, from);
+    expect(takeover.reason).toBe('the primary handed over');
+    expect(takeover.epoch).toBe(p.epoch + 1);
+    expect(takeover.seenAtMs - sentAt).toBeLessThan(2_000);
+    expect(await a.exited).toBe(0);
+    const lines = a.logs.map((l) => l.msg);
+    expect(lines.some((m) => m.includes('role primary -> standby'))).toBe(true);
+    expect(lines.at(-1)).toBe('stopped');
+  }, 40_000);
 });

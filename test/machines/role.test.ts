@@ -279,3 +279,67 @@ describe('role machine: transport loss and services', () => {
     ]);
   });
 });
+
+describe('role machine: graceful hand-over', () => {
+  const leaving = (nodeId: string, epoch = 1) => ({ type: 'PEER.LEAVING' as const, peer: { nodeId, priority: -2147483648, role: 'standby' as const, epoch } });
+
+  it('RESIGN makes a primary tell its peers it is leaving (twice) and step down to standby', () => {
+    const n = startNode({ nodeId: A, preempt: true });
+    n.up();
+    n.advance(timing.electionWindowMs);
+    n.actor.send({ type: 'RESIGN' });
+    expect(n.role()).toBe('standby');
+    const leavingSent = n.sent.filter((m) => m.type === 'declaration' && m.priority === -2147483648);
+    expect(leavingSent).toEqual([
+      { type: 'declaration', role: 'standby', nodeId: A, priority: -2147483648, epoch: 1 },
+      { type: 'declaration', role: 'standby', nodeId: A, priority: -2147483648, epoch: 1 },
+    ]);
+    expect(n.ctx()).toMatchObject({ preempt: false, primaryId: null });
+    expect(n.transitions.at(-1)).toMatchObject({ from: 'primary', to: 'standby', reason: 'resigned: handing over to the best standby' });
+  });
+
+  it('RESIGN is ignored by a node that is not primary', () => {
+    const n = startNode({ nodeId: B });
+    n.up();
+    n.primary({ nodeId: A });
+    n.actor.send({ type: 'RESIGN' });
+    expect(n.role()).toBe('standby');
+    expect(n.ctx().primaryId).toBe(A);
+  });
+
+  it('the best standby takes over at once when its primary leaves, without waiting for the timeout', () => {
+    const n = startNode({ nodeId: B });
+    n.up();
+    n.primary({ nodeId: A, epoch: 3 });
+    n.actor.send(leaving(A, 3));
+    expect(n.role()).toBe('primary');
+    expect(n.ctx().epoch).toBe(4);
+    expect(n.transitions.at(-1)).toMatchObject({ from: 'standby', to: 'primary', reason: 'the primary handed over' });
+  });
+
+  it('a standby that knows a better live standby re-elects when the primary leaves', () => {
+    const n = startNode({ nodeId: C });
+    n.up();
+    n.primary({ nodeId: A });
+    n.standby({ nodeId: B });
+    n.actor.send(leaving(A));
+    expect(n.role()).toBe('electing');
+  });
+
+  it('a leaving announcement from a node that is not our primary changes nothing', () => {
+    const n = startNode({ nodeId: C });
+    n.up();
+    n.primary({ nodeId: A });
+    n.actor.send(leaving(B));
+    expect(n.role()).toBe('standby');
+    expect(n.ctx().primaryId).toBe(A);
+  });
+
+  it('a forced standby does not take over on a hand-over', () => {
+    const n = startNode({ nodeId: B, mode: 'standby' });
+    n.up();
+    n.primary({ nodeId: A });
+    n.actor.send(leaving(A));
+    expect(n.role()).toBe('standby');
+  });
+});

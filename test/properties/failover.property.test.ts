@@ -31,4 +31,26 @@ describe('property: failover liveness', () => {
       fcParams(),
     );
   }, PROPERTY_TIMEOUT_MS);
+
+  it('when the primary resigns on a healthy network, the best other node is the only primary within 2D, and the resigner stays standby', () => {
+    fc.assert(
+      fc.property(fc.integer(), timingArb, nodesArb(2, 7), fc.integer({ min: 0, max: 10_000 }), (seed, timing, hosts, offsetMs) => {
+        const nodes = hosts.map((h) => ({ nodeId: idOf(h.host), priority: h.priority, startAtMs: 0 }));
+        const s = scenarioBase(seed, timing, nodes);
+        const sim = buildSimulation(s);
+        const atMs = 20_000 + offsetMs;
+        sim.run(atMs);
+        const old = sim.primaries()[0]!;
+        sim.resign(old.nodeId);
+        const others = nodes.filter((n) => n.nodeId !== old.nodeId);
+        sim.run(atMs + 2 * MAX_DELAY_MS);
+        expect(sim.primaries().map((n) => n.nodeId), explain(s, sim, `after ${old.nodeId} resigned at ${atMs}`)).toEqual([bestOf(others)]);
+        sim.run(DURATION_MS);
+        expect(sim.primaries().map((n) => n.nodeId), explain(s, sim, 'later')).toEqual([bestOf(others)]);
+        expect(sim.node(old.nodeId).role).toBe('standby');
+        assertEpochs(s, sim);
+      }),
+      fcParams(),
+    );
+  }, PROPERTY_TIMEOUT_MS);
 });
