@@ -8,12 +8,17 @@ import { ConfigError, HastateError } from '../errors.ts';
 import { loadConfig, renderEffectiveConfig } from '../config/index.ts';
 import { VERSION } from '../runtime/version.ts';
 import { runNode } from './run-command.ts';
-import { fetchStatus, formatStatus } from './status-command.ts';
+import { fetchStatus, formatStatus, requestResign } from './status-command.ts';
+import { loadInspector } from './inspect.ts';
 
 const USAGE = `Usage: hastate <command> [options]
 
 Commands:
-  run [--config FILE]              run one HA node until SIGINT/SIGTERM (defaults when no file)
+  run [--config FILE] [--inspect | --inspect-url WS_URL]
+                                   run one HA node until SIGINT/SIGTERM (defaults when no file);
+                                   SIGTERM on a primary hands over to the best standby first
+  resign [--url URL | --config FILE]
+                                   ask a running primary to hand over to the best standby now
   validate FILE                    check a config file and print the effective configuration
   status [--url URL | --config FILE] [--json] [--timeout-ms N]
                                    show a running node's status (default http://127.0.0.1:9990)
@@ -56,12 +61,14 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${VERSION}\n`);
       return 0;
     case 'run': {
-      const { values } = parse(rest, { config: { type: 'string' }, log: { type: 'string' } });
+      const { values } = parse(rest, { config: { type: 'string' }, log: { type: 'string' }, inspect: { type: 'boolean' }, 'inspect-url': { type: 'string' } });
       const log = values.log as string | undefined;
       if (log !== undefined && log !== 'json' && log !== 'human') throw new UsageError(`--log must be json or human, got ${JSON.stringify(log)}`);
       const file = (values.config as string | undefined) ?? process.env.HASTATE_CONFIG;
       const config = loadConfig(file === undefined ? {} : { file });
-      return runNode(config, { human: log === undefined ? undefined : log === 'human' });
+      const inspectUrl = values['inspect-url'] as string | undefined;
+      const inspect = values.inspect || inspectUrl !== undefined ? await loadInspector(inspectUrl) : undefined;
+      return runNode(config, { human: log === undefined ? undefined : log === 'human', inspect });
     }
     case 'validate': {
       const { positionals } = parse(rest, {}, 1);
@@ -70,6 +77,18 @@ async function main(argv: string[]): Promise<number> {
       const config = loadConfig({ file });
       process.stdout.write(`# ${file}: valid. Effective configuration (defaults and HASTATE_* overrides applied):\n`);
       process.stdout.write(renderEffectiveConfig(config));
+      return 0;
+    }
+    case 'resign': {
+      const { values } = parse(rest, { url: { type: 'string' }, config: { type: 'string' } });
+      let url = values.url as string | undefined;
+      if (url === undefined) {
+        const file = (values.config as string | undefined) ?? process.env.HASTATE_CONFIG;
+        const config = loadConfig(file === undefined ? {} : { file });
+        url = `http://${config.status.host}:${config.status.port}`;
+      }
+      const result = await requestResign(url);
+      process.stdout.write(`${JSON.stringify(result)}\n`);
       return 0;
     }
     case 'status': {

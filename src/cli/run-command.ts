@@ -1,3 +1,4 @@
+import type { InspectionEvent } from 'xstate';
 import type { HastateConfig } from '../config/index.ts';
 import { createLogger } from '../runtime/log.ts';
 import { HaNode } from '../runtime/node.ts';
@@ -8,7 +9,13 @@ import type { ServiceDefinition } from '../services/types.ts';
 const SHUTDOWN_DEADLINE_MS = 5_000;
 
 /** Runs one node until SIGINT/SIGTERM; resolves with the exit code. */
-export function runNode(config: HastateConfig, opts: { human?: boolean | undefined; services?: ServiceDefinition[] } = {}): Promise<number> {
+export interface RunOptions {
+  human?: boolean | undefined;
+  services?: ServiceDefinition[];
+  inspect?: ((event: InspectionEvent) => void) | undefined;
+}
+
+export function runNode(config: HastateConfig, opts: RunOptions = {}): Promise<number> {
   const logger = createLogger({ level: config.log.level, ...(opts.human === undefined ? {} : { human: opts.human }) });
   const services: ServiceDefinition[] = [...(opts.services ?? [])];
   let node: HaNode | null = null;
@@ -22,7 +29,7 @@ export function runNode(config: HastateConfig, opts: { human?: boolean | undefin
       }),
     );
   }
-  node = new HaNode({ config, logger, services });
+  node = new HaNode({ config, logger, services, ...(opts.inspect ? { inspect: opts.inspect } : {}) });
   const running = node;
 
   process.on('uncaughtException', (error) => {

@@ -53,3 +53,23 @@ export function formatStatus(s: NodeStatus): string {
   ];
   return `${lines.join('\n')}\n`;
 }
+
+/** POST <url>/resign: asks a running primary to hand over now. */
+export async function requestResign(url: string, timeoutMs = 2_000): Promise<unknown> {
+  const target = `${url.replace(/\/+$/, '')}/resign`;
+  let res: Response;
+  try {
+    res = await fetch(target, { method: 'POST', signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    const e = error as Error & { cause?: { code?: string } };
+    const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message);
+    throw new HastateError('HASTATE_STATUS_UNREACHABLE', `cannot reach ${target}: ${why}`, { cause: error });
+  }
+  const text = await res.text().catch(() => '');
+  if (res.status !== 200) throw new HastateError('HASTATE_STATUS_UNREACHABLE', `${target} answered HTTP ${res.status}: ${text.slice(0, 200)}`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HastateError('HASTATE_STATUS_UNREACHABLE', `${target} answered with invalid JSON: ${text.slice(0, 200)}`);
+  }
+}

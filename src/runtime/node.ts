@@ -3,7 +3,7 @@
  * transport, the host clock, the supervised service actors, and the log. Everything it
  * decides comes from the machine; this file only does I/O and bookkeeping.
  */
-import { createActor, fromCallback, type Actor, type AnyActorRef } from 'xstate';
+import { createActor, fromCallback, type Actor, type AnyActorRef, type InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
 import { roleMachine, roleOf, type Role, type SendEvent } from '../../machines/role.machine.ts';
 import { serviceMachine, type ServiceContext as SupervisorContext } from '../../machines/service.machine.ts';
@@ -24,6 +24,8 @@ export interface NodeOptions {
   logger: Logger;
   /** Business services; each becomes a supervised child actor of the node. */
   services?: readonly ServiceDefinition[];
+  /** XState inspection observer for the whole actor system (e.g. the Stately inspector). */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 export interface RoleChange {
@@ -38,6 +40,7 @@ export class HaNode {
   readonly config: HastateConfig;
   readonly log: Logger;
   readonly #services: readonly ServiceDefinition[];
+  readonly #inspect: ((event: InspectionEvent) => void) | undefined;
   readonly #pendingStops = new Set<Promise<void>>();
   readonly #transport: ReturnType<typeof createMulticastTransport>;
   readonly #listeners = new Set<(change: RoleChange) => void>();
@@ -50,6 +53,7 @@ export class HaNode {
     this.config = opts.config;
     this.log = opts.logger.child({ nodeId: opts.config.ha.nodeId });
     this.#services = opts.services ?? [];
+    this.#inspect = opts.inspect;
     const names = new Set<string>();
     for (const s of this.#services) {
       if (names.has(s.name)) throw new TypeError(`two services are named ${JSON.stringify(s.name)}`);
@@ -85,6 +89,7 @@ export class HaNode {
     });
     const actor = createActor(machine, {
       clock: hostClock,
+      ...(this.#inspect ? { inspect: this.#inspect } : {}),
       input: {
         nodeId: ha.nodeId,
         priority: ha.priority,

@@ -77,4 +77,10 @@ describe('hastate CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
+
+  it('run --inspect without the optional @statelyai/inspect package explains how to install it and exits 2', () => {
+    const r = hastate(['run', '--inspect', '--config', file('ha:\n  interface: 127.0.0.1\n')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/npm install @statelyai\/inspect/);
+  });
 });

@@ -87,4 +87,36 @@ describe('HaNode', () => {
     expect(s.transport.up).toBe(false);
     expect(s.transport.lastError).toMatch(/192\.0\.2\.55/);
   });
+
+  it('an inspect observer sees the whole actor system (what --inspect connects to the Stately inspector)', async () => {
+    const types = new Set<string>();
+    const ids = new Set<string>();
+    const node = new HaNode({
+      config: config(),
+      logger: silent,
+      services: [defineService({ name: 'probe' })],
+      inspect: (e) => {
+        types.add(e.type);
+        if (e.type === '@xstate.actor') ids.add(e.actorRef.id);
+      },
+    });
+    nodes.push(node);
+    node.start();
+    await until('primary', () => (node.status().role === 'primary' ? true : undefined));
+    expect([...types].sort()).toEqual(['@xstate.action', '@xstate.actor', '@xstate.event', '@xstate.microstep', '@xstate.snapshot'].filter((t) => types.has(t)));
+    expect(types.has('@xstate.snapshot')).toBe(true);
+    expect(ids.has('transport')).toBe(true);
+    expect(ids.has('service:probe')).toBe(true);
+  });
+
+  it('resign() hands a primary over: it becomes standby and tells its peers it is leaving', async () => {
+    const node = new HaNode({ config: config(), logger: silent });
+    nodes.push(node);
+    node.start();
+    await until('primary', () => (node.status().role === 'primary' ? true : undefined));
+    const sentBefore = node.status().packets.sent;
+    const result = await node.resign();
+    expect(result).toMatchObject({ resigned: true, role: 'standby' });
+    expect(node.status().packets.sent).toBeGreaterThanOrEqual(sentBefore + 2);
+  });
 });
