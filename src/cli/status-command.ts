@@ -1,12 +1,12 @@
 import { HastateError } from '../errors.ts';
 import type { NodeStatus } from '../runtime/status.ts';
 
-/** GET <url>/status with a deadline; every failure becomes one HASTATE_STATUS_UNREACHABLE error naming the URL. */
-export async function fetchStatus(url: string, timeoutMs = 2_000): Promise<NodeStatus> {
-  const target = `${url.replace(/\/+$/, '')}/status`;
+/** One request to a node's status server; every failure is one HASTATE_STATUS_UNREACHABLE error naming the URL. */
+async function callNode(url: string, path: string, method: 'GET' | 'POST', timeoutMs: number): Promise<unknown> {
+  const target = `${url.replace(/\/+$/, '')}${path}`;
   let res: Response;
   try {
-    res = await fetch(target, { signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(target, { method, signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     const e = error as Error & { cause?: { code?: string } };
     const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message);
@@ -15,10 +15,20 @@ export async function fetchStatus(url: string, timeoutMs = 2_000): Promise<NodeS
   const text = await res.text().catch(() => '');
   if (res.status !== 200) throw new HastateError('HASTATE_STATUS_UNREACHABLE', `${target} answered HTTP ${res.status}: ${text.slice(0, 200)}`);
   try {
-    return JSON.parse(text) as NodeStatus;
+    return JSON.parse(text) as unknown;
   } catch {
     throw new HastateError('HASTATE_STATUS_UNREACHABLE', `${target} answered with invalid JSON: ${text.slice(0, 200)}`);
   }
+}
+
+/** GET <url>/status with a deadline. */
+export async function fetchStatus(url: string, timeoutMs = 2_000): Promise<NodeStatus> {
+  return (await callNode(url, '/status', 'GET', timeoutMs)) as NodeStatus;
+}
+
+/** POST <url>/resign: asks a running primary to hand over now. */
+export async function requestResign(url: string, timeoutMs = 2_000): Promise<unknown> {
+  return callNode(url, '/resign', 'POST', timeoutMs);
 }
 
 const age = (ms: number | null) => (ms === null ? '-' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
@@ -54,22 +64,3 @@ export function formatStatus(s: NodeStatus): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** POST <url>/resign: asks a running primary to hand over now. */
-export async function requestResign(url: string, timeoutMs = 2_000): Promise<unknown> {
-  const target = `${url.replace(/\/+$/, '')}/resign`;
-  let res: Response;
-  try {
-    res = await fetch(target, { method: 'POST', signal: AbortSignal.timeout(timeoutMs) });
-  } catch (error) {
-    const e = error as Error & { cause?: { code?: string } };
-    const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message);
-    throw new HastateError('HASTATE_STATUS_UNREACHABLE', `cannot reach ${target}: ${why}`, { cause: error });
-  }
-  const text = await res.text().catch(() => '');
-  if (res.status !== 200) throw new HastateError('HASTATE_STATUS_UNREACHABLE', `${target} answered HTTP ${res.status}: ${text.slice(0, 200)}`);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new HastateError('HASTATE_STATUS_UNREACHABLE', `${target} answered with invalid JSON: ${text.slice(0, 200)}`);
-  }
-}
