@@ -97,7 +97,7 @@ describe('HaNode', () => {
       services: [defineService({ name: 'probe' })],
       inspect: (e) => {
         types.add(e.type);
-        if (e.type === '@xstate.actor') ids.add((e.actorRef as { id: string }).id);
+        if (e.type === '@xstate.actor') ids.add((e.actorRef as unknown as { id: string }).id);
       },
     });
     nodes.push(node);
