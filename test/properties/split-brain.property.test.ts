@@ -20,6 +20,7 @@ describe('property: split-brain resolution', () => {
           const sim = buildSimulation(s);
           sim.run(healAtMs);
           const primariesAtHeal = sim.primaries().map((n) => n.nodeId);
+          const epochsAtHeal = sim.primaries().map((n) => ({ nodeId: n.nodeId, epoch: n.epoch }));
           const boundMs = 2 * timing.heartbeatIntervalMs + 2 * MAX_DELAY_MS;
           sim.run(healAtMs + boundMs);
           const survivors = sim.primaries();
@@ -35,6 +36,14 @@ describe('property: split-brain resolution', () => {
             const other = nodes.find((n) => n.nodeId === id)!;
             const me = nodes.find((n) => n.nodeId === survivor.nodeId)!;
             expect(outranks(me, other), explain(s, sim, `${survivor.nodeId} survived although ${id} outranks it`)).toBe(true);
+          }
+          // Fencing: the survivor's epoch is above every epoch another primary held after the heal.
+          const otherTerms = [
+            ...epochsAtHeal,
+            ...sim.trace.filter((t) => t.atMs >= healAtMs && t.to === 'primary').map((t) => ({ nodeId: t.nodeId, epoch: t.epoch })),
+          ].filter((t) => t.nodeId !== survivor.nodeId);
+          for (const t of otherTerms) {
+            expect(survivor.epoch, explain(s, sim, `${survivor.nodeId} kept epoch ${survivor.epoch} although ${t.nodeId} was primary at epoch ${t.epoch}`)).toBeGreaterThan(t.epoch);
           }
           assertEpochs(s, sim);
         },
