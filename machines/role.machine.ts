@@ -105,6 +105,12 @@ export interface RoleContext {
   primaryId: string | null;
   peers: Record<string, PeerState>;
   candidates: Record<string, PeerInfo>;
+  /**
+   * Nodes that announced they are leaving, with the epoch they left at. UDP may deliver a
+   * heartbeat sent just before the leaving declaration after it; such a stale claim must not
+   * make the new primary yield back. A claim with a higher epoch is a genuine new term.
+   */
+  departed: Record<string, number>;
   /** Rate limit: a primary answers a conflicting primary at most once per heartbeat tick. */
   reassertedThisTick: boolean;
   roleChanges: number;
@@ -117,6 +123,8 @@ const peerOf = (event: RoleEvent): PeerInfo | null => ('peer' in event ? event.p
 
 /** Ticks of silence after which a peer is forgotten: the same span as the heartbeat timeout. */
 const maxSilentTicks = (t: RoleTiming) => Math.ceil(t.heartbeatTimeoutMs / t.heartbeatIntervalMs);
+
+const MAX_DEPARTED = 64;
 
 const wireRole = (role: Role): WireRole => (role === 'primary' || role === 'standby' ? role : 'unknown');
 
@@ -161,6 +169,12 @@ export const roleMachine = setup({
       const peer = peerOf(event);
       return peer !== null && peer.nodeId === context.primaryId;
     },
+    isStaleClaim: ({ context, event }) => {
+      const peer = peerOf(event);
+      if (peer === null) return false;
+      const leftAt = context.departed[peer.nodeId];
+      return leftAt !== undefined && peer.epoch <= leftAt;
+    },
     isBestCandidate: ({ context }) =>
       Object.values(context.candidates).every((c) => outranks(context.self, c)),
     isBestLiveStandby: ({ context }) =>
@@ -196,10 +210,24 @@ export const roleMachine = setup({
     notePeer: assign(({ context, event }) => {
       const peer = peerOf(event);
       if (peer === null) return {};
-      return {
+      const update: Partial<RoleContext> = {
         peers: { ...context.peers, [peer.nodeId]: { ...peer, silentTicks: 0 } },
         maxSeenEpoch: Math.max(context.maxSeenEpoch, peer.epoch),
       };
+      if (peer.nodeId in context.departed && event.type === 'PEER.PRIMARY') {
+        const { [peer.nodeId]: _, ...rest } = context.departed;
+        update.departed = rest;
+      }
+      return update;
+    }),
+    noteDeparture: assign({
+      departed: ({ context, event }) => {
+        const peer = peerOf(event);
+        if (peer === null) return context.departed;
+        const entries = Object.entries(context.departed).filter(([id]) => id !== peer.nodeId);
+        // Bounded: only the most recent departures matter.
+        return Object.fromEntries([...entries.slice(-(MAX_DEPARTED - 1)), [peer.nodeId, peer.epoch]]);
+      },
     }),
     noteCandidate: assign({
       candidates: ({ context, event }) => {
@@ -298,6 +326,7 @@ export const roleMachine = setup({
     primaryId: null,
     peers: {},
     candidates: {},
+    departed: {},
     reassertedThisTick: false,
     roleChanges: 0,
     reason: 'starting',
@@ -324,7 +353,10 @@ export const roleMachine = setup({
     electing: {
       entry: ['clearCandidates', { type: 'enterRole', params: { role: 'electing' } }, 'sendAnnounce'],
       on: {
-        'PEER.PRIMARY': { target: 'standby', actions: ['notePeer', { type: 'followPrimary', params: { reason: 'found a live primary' } }] },
+        'PEER.PRIMARY': [
+          { guard: 'isStaleClaim' },
+          { target: 'standby', actions: ['notePeer', { type: 'followPrimary', params: { reason: 'found a live primary' } }] },
+        ],
         'PEER.STANDBY': { actions: ['notePeer', 'adoptEpoch', 'noteCandidate'] },
         // A node that started a moment after us missed our announcement: answer it once, so
         // that nodes starting within one window all see the same candidates.
@@ -333,7 +365,7 @@ export const roleMachine = setup({
           { actions: ['notePeer', 'noteCandidate'] },
         ],
         'PEER.ELECTING': { actions: ['notePeer', 'noteCandidate'] },
-        'PEER.LEAVING': { actions: 'notePeer' },
+        'PEER.LEAVING': { actions: ['notePeer', 'noteDeparture'] },
       },
       initial: 'listening',
       states: {
@@ -354,12 +386,13 @@ export const roleMachine = setup({
       entry: [{ type: 'enterRole', params: { role: 'primary' } }, 'sendDeclaration', 'sendHeartbeat'],
       on: {
         'PEER.PRIMARY': [
+          { guard: 'isStaleClaim' },
           { guard: 'mustYieldToPeer', target: 'standby', actions: ['notePeer', { type: 'followPrimary', params: { reason: 'yielded to higher-ranked primary' } }] },
           { actions: ['notePeer', 'reassert'] },
         ],
         'PEER.ANNOUNCE': { actions: ['notePeer', 'sendDeclaration'] },
         'PEER.ELECTING': { actions: 'notePeer' },
-        'PEER.LEAVING': { actions: 'notePeer' },
+        'PEER.LEAVING': { actions: ['notePeer', 'noteDeparture'] },
         // Tell the standbys first (twice: it is UDP), then step down; entering standby stops services' primary work.
         RESIGN: { target: 'standby', actions: ['stepDown', 'sendLeaving', 'sendLeaving'] },
         'PEER.STANDBY': [
@@ -385,15 +418,15 @@ export const roleMachine = setup({
           {
             guard: and(['isPrimaryLeaving', not('isForcedStandby'), 'isBestLiveStandby']),
             target: '#role.primary',
-            actions: ['notePeer', { type: 'forgetPrimary', params: { reason: '' } }, { type: 'takeOver', params: { reason: 'the primary handed over' } }],
+            actions: ['notePeer', 'noteDeparture', { type: 'forgetPrimary', params: { reason: '' } }, { type: 'takeOver', params: { reason: 'the primary handed over' } }],
           },
           {
             guard: and(['isPrimaryLeaving', not('isForcedStandby')]),
             target: '#role.electing',
-            actions: ['notePeer', { type: 'forgetPrimary', params: { reason: 'the primary handed over to a better standby' } }],
+            actions: ['notePeer', 'noteDeparture', { type: 'forgetPrimary', params: { reason: 'the primary handed over to a better standby' } }],
           },
-          { guard: 'isPrimaryLeaving', actions: ['notePeer', { type: 'forgetPrimary', params: { reason: 'the primary left' } }] },
-          { actions: 'notePeer' },
+          { guard: 'isPrimaryLeaving', actions: ['notePeer', 'noteDeparture', { type: 'forgetPrimary', params: { reason: 'the primary left' } }] },
+          { actions: ['notePeer', 'noteDeparture'] },
         ],
       },
       type: 'parallel',
@@ -407,6 +440,7 @@ export const roleMachine = setup({
               after: { heartbeatTimeout: 'confirmingSilence' },
               on: {
                 'PEER.PRIMARY': [
+                  { guard: 'isStaleClaim' },
                   { guard: 'mayPreemptPeer', target: '#role.primary', actions: ['notePeer', { type: 'takeOver', params: { reason: 'preempted a lower-ranked primary' } }] },
                   { target: 'watching', reenter: true, actions: ['notePeer', { type: 'followPrimary', params: { reason: 'heartbeat from' } }] },
                 ],
@@ -416,7 +450,10 @@ export const roleMachine = setup({
             confirmingSilence: {
               invoke: { src: 'confirmSilence' },
               on: {
-                'PEER.PRIMARY': { target: 'watching', actions: ['notePeer', { type: 'followPrimary', params: { reason: 'heartbeat from' } }] },
+                'PEER.PRIMARY': [
+                  { guard: 'isStaleClaim' },
+                  { target: 'watching', actions: ['notePeer', { type: 'followPrimary', params: { reason: 'heartbeat from' } }] },
+                ],
                 'SILENCE.CONFIRMED': [
                   { guard: 'isForcedStandby', target: 'watching', actions: { type: 'forgetPrimary', params: { reason: 'no heartbeat from the primary within the timeout' } } },
                   {

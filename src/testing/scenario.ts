@@ -22,7 +22,12 @@ export type ScenarioEvent =
   | { atMs: number; kind: 'crash'; nodeId: string }
   | { atMs: number; kind: 'restart'; nodeId: string }
   | { atMs: number; kind: 'pause'; nodeId: string; durationMs: number }
-  | { atMs: number; kind: 'faults'; faults: Partial<LinkFaults> };
+  | { atMs: number; kind: 'faults'; faults: Partial<LinkFaults> }
+  /** Act on whoever holds a role at that moment, so generated schedules need not predict the election. */
+  | { atMs: number; kind: 'crash-primary' }
+  | { atMs: number; kind: 'resign-primary' }
+  /** Pause the `index`-th standby (modulo their count, in node order). */
+  | { atMs: number; kind: 'pause-standby'; index: number; durationMs: number };
 
 export interface Scenario {
   seed: number;
@@ -58,6 +63,23 @@ export function buildSimulation(s: Scenario): Simulation {
         break;
       case 'pause':
         sim.at(e.atMs, `pause ${e.nodeId} for ${e.durationMs} ms`, () => sim.pause(e.nodeId, e.durationMs));
+        break;
+      case 'crash-primary':
+        sim.at(e.atMs, 'crash the primary', () => {
+          for (const n of sim.primaries()) sim.crash(n.nodeId);
+        });
+        break;
+      case 'resign-primary':
+        sim.at(e.atMs, 'resign the primary', () => {
+          for (const n of sim.primaries()) sim.resign(n.nodeId);
+        });
+        break;
+      case 'pause-standby':
+        sim.at(e.atMs, `pause standby #${e.index} for ${e.durationMs} ms`, () => {
+          const standbys = [...sim.nodes.values()].filter((n) => n.alive && n.role === 'standby');
+          const victim = standbys[e.index % Math.max(standbys.length, 1)];
+          if (victim !== undefined) sim.pause(victim.nodeId, e.durationMs);
+        });
         break;
       case 'faults':
         sim.at(e.atMs, `faults ${JSON.stringify(e.faults)}`, () => {

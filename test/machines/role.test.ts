@@ -342,4 +342,16 @@ describe('role machine: graceful hand-over', () => {
     n.actor.send(leaving(A));
     expect(n.role()).toBe('standby');
   });
+
+  it('a stale heartbeat from the departed primary, reordered behind its leaving declaration, does not make the new primary yield', () => {
+    const n = startNode({ nodeId: B });
+    n.up();
+    n.primary({ nodeId: A, epoch: 3 });
+    n.actor.send(leaving(A, 3));
+    expect(n.role()).toBe('primary');
+    n.primary({ nodeId: A, epoch: 3 }); // sent before the leave, delivered after it
+    expect(n.role()).toBe('primary');
+    n.primary({ nodeId: A, epoch: 9 }); // a genuine new term from A is a real conflict again
+    expect(n.role()).toBe('standby');
+  });
 });

@@ -11,13 +11,13 @@ describe('property: failover liveness', () => {
     fc.assert(
       fc.property(fc.integer(), timingArb, nodesArb(2, 7), fc.integer({ min: 0, max: 10_000 }), (seed, timing, hosts, crashOffsetMs) => {
         const nodes = hosts.map((h) => ({ nodeId: idOf(h.host), priority: h.priority, startAtMs: 0 }));
-        const s = scenarioBase(seed, timing, nodes);
-        const sim = buildSimulation(s);
         const crashAtMs = 20_000 + crashOffsetMs;
-        sim.run(crashAtMs);
+        const s: Scenario = { ...scenarioBase(seed, timing, nodes), events: [{ atMs: crashAtMs, kind: 'crash-primary' }] };
+        const sim = buildSimulation(s);
+        sim.run(crashAtMs - 1);
         const [old] = sim.primaries();
         expect(old, explain(s, sim, 'no primary before the crash')).toBeDefined();
-        sim.crash(old!.nodeId);
+        sim.run(crashAtMs);
         const boundMs = timing.heartbeatTimeoutMs + timing.heartbeatIntervalMs + (nodes.length > 2 ? timing.electionWindowMs : 0);
         sim.run(crashAtMs + boundMs);
         const remaining = nodes.filter((n) => n.nodeId !== old!.nodeId);
@@ -36,12 +36,12 @@ describe('property: failover liveness', () => {
     fc.assert(
       fc.property(fc.integer(), timingArb, nodesArb(2, 7), fc.integer({ min: 0, max: 10_000 }), (seed, timing, hosts, offsetMs) => {
         const nodes = hosts.map((h) => ({ nodeId: idOf(h.host), priority: h.priority, startAtMs: 0 }));
-        const s = scenarioBase(seed, timing, nodes);
-        const sim = buildSimulation(s);
         const atMs = 20_000 + offsetMs;
-        sim.run(atMs);
+        const s: Scenario = { ...scenarioBase(seed, timing, nodes), events: [{ atMs, kind: 'resign-primary' }] };
+        const sim = buildSimulation(s);
+        sim.run(atMs - 1);
         const old = sim.primaries()[0]!;
-        sim.resign(old.nodeId);
+        sim.run(atMs);
         const others = nodes.filter((n) => n.nodeId !== old.nodeId);
         sim.run(atMs + 2 * MAX_DELAY_MS);
         expect(sim.primaries().map((n) => n.nodeId), explain(s, sim, `after ${old.nodeId} resigned at ${atMs}`)).toEqual([bestOf(others)]);

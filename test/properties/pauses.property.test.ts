@@ -11,14 +11,13 @@ describe('property: pauses', () => {
     fc.assert(
       fc.property(fc.integer(), timingArb, nodesArb(3, 7), fc.nat(6), fc.double({ min: 1.01, max: 5, noNaN: true }), (seed, timing, hosts, who, factor) => {
         const nodes = hosts.map((h) => ({ nodeId: idOf(h.host), priority: h.priority, startAtMs: 0 }));
-        const s = scenarioBase(seed, timing, nodes);
+        const pauseMs = Math.round(timing.heartbeatTimeoutMs * factor);
+        const s: Scenario = { ...scenarioBase(seed, timing, nodes), events: [{ atMs: 20_000, kind: 'pause-standby', index: who, durationMs: pauseMs }] };
         const sim = buildSimulation(s);
         sim.run(20_000);
         const primary = sim.primaries()[0]!;
-        const standbys = nodes.filter((n) => n.nodeId !== primary.nodeId);
-        const victim = standbys[who % standbys.length]!.nodeId;
-        const pauseMs = Math.round(timing.heartbeatTimeoutMs * factor);
-        sim.pause(victim, pauseMs);
+        const victim = [...sim.nodes.values()].find((n) => n.paused)?.nodeId;
+        expect(victim, explain(s, sim, 'no standby was paused')).toBeDefined();
         sim.run(DURATION_MS);
         expect(sim.trace.filter((t) => t.atMs > 20_000), explain(s, sim, `${victim} paused ${pauseMs} ms`)).toEqual([]);
         expect(sim.primaries().map((n) => n.nodeId)).toEqual([primary.nodeId]);
