@@ -207,7 +207,7 @@ const ENTRIES: readonly Entry[] = [
   { path: 'ha.multicast_group', type: 'IPv4 multicast address', envKind: 'string', defaultValue: '224.100.200.16', doc: 'Multicast group that nodes of one cluster share.', check: multicastCheck },
   { path: 'ha.interface', type: 'IPv4 address', envKind: 'string', defaultValue: undefined, defaultDoc: 'first non-internal IPv4 address of the host', doc: 'IPv4 address of the network interface used for multicast.', check: interfaceCheck },
   { path: 'ha.node_id', type: `string (1..${MAX_NODE_ID_BYTES} UTF-8 bytes, no control characters)`, envKind: 'string', defaultValue: undefined, defaultDoc: 'the value of ha.interface', doc: 'Unique name of this node within the cluster.', check: nodeIdCheck },
-  { path: 'ha.priority', type: 'integer (int32)', envKind: 'number', defaultValue: 0, doc: 'Election priority; the larger value wins.', check: integerCheck(INT32_MIN, INT32_MAX, 'a 32-bit signed integer') },
+  { path: 'ha.priority', type: 'integer (int32, above -2147483648)', envKind: 'number', defaultValue: 0, doc: 'Election priority; the larger value wins. The lowest int32 is reserved: it marks a primary announcing that it is leaving.', check: integerCheck(INT32_MIN + 1, INT32_MAX, 'a 32-bit signed integer above the reserved -2147483648') },
   { path: 'ha.role', type: ROLES.join(' | '), envKind: 'string', defaultValue: 'auto', doc: 'Role to take: elect automatically, or force primary/standby.', check: enumCheck(ROLES) },
   { path: 'ha.preempt', type: 'boolean', envKind: 'boolean', defaultValue: false, doc: 'Take over from a running primary with a lower priority.', check: booleanCheck },
   seconds('ha.election_window_seconds', 2, 'How long to collect announcements before deciding an election.'),

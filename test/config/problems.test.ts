@@ -123,7 +123,7 @@ describe('config problems: each kind is reported with file, line, column and key
 
   it('priority not an int32', () => {
     expect(problems(lines('ha:', '  priority: 2147483648'))).toEqual([
-      'cfg.yaml:2:13: ha.priority: must be a 32-bit signed integer (-2147483648..2147483647), found 2147483648',
+      'cfg.yaml:2:13: ha.priority: must be a 32-bit signed integer above the reserved -2147483648 (-2147483647..2147483647), found 2147483648',
     ]);
     expect(problems(lines('ha:', '  priority: -2147483649'))[0]).toContain('ha.priority: must be a 32-bit signed integer');
   });
