@@ -271,6 +271,7 @@ export const roleMachine = setup({
       if (context.primaryId !== null) delete peers[context.primaryId];
       return { peers, primaryId: null, reason: params.reason };
     }),
+    noteLostElection: assign({ reason: 'lost the election' }),
     stepDown: assign({
       reason: 'resigned: handing over to the best standby',
       primaryId: null,
@@ -376,7 +377,7 @@ export const roleMachine = setup({
           on: {
             'SILENCE.CONFIRMED': [
               { guard: 'isBestCandidate', target: '#role.primary', actions: { type: 'takeOver', params: { reason: 'won the election' } } },
-              { target: '#role.standby', actions: assign({ reason: 'lost the election' }) },
+              { target: '#role.standby', actions: 'noteLostElection' },
             ],
           },
         },
