@@ -3,6 +3,8 @@ import type { HastateConfig } from '../config/index.ts';
 import { createLogger } from '../runtime/log.ts';
 import { HaNode } from '../runtime/node.ts';
 import { statusService } from '../services/status-server.ts';
+import { createNodeMetrics, type NodeMetrics } from '../runtime/metrics.ts';
+import { liveViewPage } from '../web/live-view.ts';
 import type { ServiceDefinition } from '../services/types.ts';
 
 /** Bound on shutdown: services get this long to stop, then the process exits anyway. */
@@ -19,17 +21,23 @@ export function runNode(config: HastateConfig, opts: RunOptions = {}): Promise<n
   const logger = createLogger({ level: config.log.level, ...(opts.human === undefined ? {} : { human: opts.human }) });
   const services: ServiceDefinition[] = [...(opts.services ?? [])];
   let node: HaNode | null = null;
+  let metrics: NodeMetrics | null = null;
   if (config.status.enabled) {
     services.unshift(
       statusService({
         host: config.status.host,
         port: config.status.port,
         getStatus: () => node!.status(),
+        getMetrics: () => metrics!.render(),
+        onResign: () => node!.resign(),
+        subscribe: (listener) => node!.onRoleChange(listener),
+        page: liveViewPage,
         onListening: (a) => logger.info({ host: a.host, port: a.port }, `status endpoint on http://${a.host}:${a.port}/status`),
       }),
     );
   }
   node = new HaNode({ config, logger, services, ...(opts.inspect ? { inspect: opts.inspect } : {}) });
+  metrics = createNodeMetrics(node);
   const running = node;
 
   process.on('uncaughtException', (error) => {

@@ -36,6 +36,12 @@ export interface RoleChange {
   reason: string;
 }
 
+/** `{ standby: { watch: 'watching', beat: 'beating' } }` -> `['standby.watch.watching', 'standby.beat.beating']` */
+function leafPaths(value: unknown, prefix = ''): string[] {
+  if (typeof value === 'string') return [prefix + value];
+  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => leafPaths(v, `${prefix}${k}.`));
+}
+
 export class HaNode {
   readonly config: HastateConfig;
   readonly log: Logger;
@@ -169,6 +175,7 @@ export class HaNode {
     return {
       nodeId: ha.nodeId,
       role: snapshot ? roleOf(snapshot.value) : 'unknown',
+      statePaths: snapshot ? leafPaths(snapshot.value) : ['unknown'],
       epoch: ctx?.epoch ?? this.#lastEpoch,
       priority: ha.priority,
       mode: ha.role,

@@ -24,6 +24,8 @@ export interface ServiceStatus {
 export interface NodeStatus {
   nodeId: string;
   role: Role;
+  /** Active state paths of the role machine (e.g. `standby.watch.watching`), for the live view. */
+  statePaths: string[];
   epoch: number;
   priority: number;
   mode: 'auto' | 'primary' | 'standby';
