@@ -1,202 +1,101 @@
 /**
- * A plain description of an XState v5 machine, read from its definition at run time
- * (`machine.root`: state nodes, transitions, delays, invocations). Every renderer
- * (Mermaid, SVG) works from this model, so nothing is ever drawn by hand.
+ * Reads an XState v5 machine's definition at run time into a small model for the diagram
+ * writers. Everything drawn comes from here: nothing about a machine is written by hand.
  */
 import type { AnyStateMachine } from 'xstate';
 
-export type StateKind = 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
-export type TransitionKind = 'event' | 'after' | 'always' | 'done' | 'error';
-
 export interface TransitionModel {
-  kind: TransitionKind;
-  /** The event type as XState sees it (`xstate.after.heartbeatTimeout.role.standby...` for delays). */
-  eventType: string;
-  /** What a reader sees: `PEER.PRIMARY`, `after heartbeatTimeout`, `always`, `done confirmSilence`. */
-  trigger: string;
-  /** The named delay (or milliseconds) of an `after` transition. */
-  delay?: string | number;
-  /** Guard as written: `isStaleClaim`, `and(isPrimaryLeaving, not(isForcedStandby))`. */
-  guard?: string;
-  /** Target state paths (dot-joined from the root, '' for the root itself); empty when targetless. */
+  /** Event type, or `after <delay>` for delayed transitions. */
+  event: string;
+  /** Target state paths (dot-joined, without the machine id); empty for internal transitions. */
   targets: string[];
-  /** Action names, parameters left out. */
+  guard: string | null;
   actions: string[];
   reenter: boolean;
 }
 
-export interface InvokeModel {
-  src: string;
-  /** The id given in the config, or null when XState generated one. */
-  id: string | null;
-}
-
 export interface StateModel {
   key: string;
-  /** Dot-joined path from the root without the machine id; '' for the root. */
   path: string;
-  depth: number;
-  type: StateKind;
-  /** Key of the initial child of a compound state. */
-  initial?: string;
+  type: 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
+  initial: string | null;
+  invokes: string[];
   entry: string[];
-  exit: string[];
-  invoke: InvokeModel[];
   transitions: TransitionModel[];
   children: StateModel[];
 }
 
-export interface MachineModel {
-  id: string;
-  root: StateModel;
-}
+type Anything = Record<string, any>; // XState's internal node types are not exported; read them loosely.
 
-/** The slice of XState's StateNode this module reads; kept structural so it survives minor releases. */
-interface NodeLike {
-  key: string;
-  path: string[];
-  type: StateKind;
-  config: Record<string, unknown>;
-  states: Record<string, NodeLike>;
-  initial?: { target?: NodeLike[] };
-  invoke: { id: string; src: unknown }[];
-  transitions: Map<string, TransitionLike[]>;
-  always?: TransitionLike[];
-  after: { eventType: string; delay: string | number }[];
-}
-
-interface TransitionLike {
-  eventType: string;
-  guard?: unknown;
-  target?: readonly NodeLike[];
-  actions: readonly unknown[];
-  reenter: boolean;
-}
-
-const toArray = <T>(value: T | readonly T[] | undefined): T[] =>
-  value === undefined ? [] : Array.isArray(value) ? [...value] : [value as T];
-
-/** The name of an action as it is referenced: a string, `{ type }`, or an inline function. */
-export function actionName(action: unknown): string {
-  if (typeof action === 'string') return action;
-  if (typeof action === 'function') {
-    const type = (action as { type?: unknown }).type;
-    // Built-in action creators used inline (assign(...), sendTo(...)) carry `type: 'xstate.assign'`.
-    if (typeof type === 'string') return type.replace(/^xstate\./, '');
-    return action.name ? action.name : 'inline';
-  }
-  if (action !== null && typeof action === 'object' && typeof (action as { type?: unknown }).type === 'string') {
-    return (action as { type: string }).type;
-  }
-  return 'inline';
-}
-
-/** A guard as written: names, `and(...)`, `or(...)`, `not(...)`, or `inline`. */
-export function guardLabel(guard: unknown): string {
+function nameOfGuard(guard: unknown): string | null {
+  if (guard === undefined || guard === null) return null;
   if (typeof guard === 'string') return guard;
-  if (typeof guard === 'function') {
-    const combined = (guard as { guards?: unknown[]; check?: unknown }).guards;
-    if (Array.isArray(combined) && typeof (guard as { check?: unknown }).check === 'function') {
-      return `${guard.name}(${combined.map(guardLabel).join(', ')})`;
-    }
-    return guard.name ? guard.name : 'inline';
+  const g = guard as Anything;
+  if (typeof g.type === 'string' && !g.type.startsWith('xstate.')) return g.params ? `${g.type}(${JSON.stringify(g.params)})` : g.type;
+  const parts = (g.guards ?? g.params?.guards ?? []) as unknown[];
+  const kind = String(g.type ?? g.name ?? '');
+  if (Array.isArray(parts) && parts.length > 0) {
+    const names = parts.map((p) => nameOfGuard(p) ?? '?');
+    if (kind.includes('not') || g.check?.name === 'not') return `!${names[0]}`;
+    return names.join(kind.includes('or') ? ' || ' : ' && ');
   }
-  if (guard !== null && typeof guard === 'object' && typeof (guard as { type?: unknown }).type === 'string') {
-    return (guard as { type: string }).type;
-  }
-  return 'inline';
+  return kind || 'inline';
 }
 
-const pathOf = (node: NodeLike): string => node.path.join('.');
-
-function transitionModel(node: NodeLike, t: TransitionLike, delays: Map<string, string | number>, invokes: Map<string, string>): TransitionModel {
-  const { eventType } = t;
-  let kind: TransitionKind = 'event';
-  let trigger = eventType;
-  let delay: string | number | undefined;
-  if (delays.has(eventType)) {
-    kind = 'after';
-    delay = delays.get(eventType)!;
-    trigger = `after ${typeof delay === 'number' ? `${delay}ms` : delay}`;
-  } else if (eventType === '') {
-    kind = 'always';
-    trigger = 'always';
-  } else if (eventType.startsWith('xstate.done.actor.')) {
-    kind = 'done';
-    const id = eventType.slice('xstate.done.actor.'.length);
-    trigger = `done ${invokes.get(id) ?? id}`;
-  } else if (eventType.startsWith('xstate.error.actor.')) {
-    kind = 'error';
-    const id = eventType.slice('xstate.error.actor.'.length);
-    trigger = `error ${invokes.get(id) ?? id}`;
-  } else if (eventType.startsWith('xstate.done.state.')) {
-    kind = 'done';
-    trigger = 'done';
-  }
-  const model: TransitionModel = {
-    kind,
-    eventType,
-    trigger,
-    targets: (t.target ?? []).map(pathOf),
-    actions: t.actions.map(actionName),
-    reenter: t.reenter,
-  };
-  if (delay !== undefined) model.delay = delay;
-  if (t.guard !== undefined) model.guard = guardLabel(t.guard);
-  void node;
-  return model;
+function nameOfAction(action: unknown): string {
+  if (typeof action === 'string') return action;
+  const a = action as Anything;
+  return String(a.type ?? a.name ?? 'inline');
 }
 
-function stateModel(node: NodeLike): StateModel {
-  const delays = new Map(node.after.map((a) => [a.eventType, a.delay] as const));
-  const invokes = new Map(node.invoke.map((i) => [i.id, typeof i.src === 'string' ? i.src : 'inline'] as const));
-  const configInvokes = toArray(node.config.invoke as { id?: string }[] | undefined);
+const pathOf = (node: Anything) => (node.path as string[]).join('.');
+
+function eventLabel(event: string): string {
+  const m = /^xstate\.after\.([^.]+)\./.exec(event);
+  return m ? `after ${m[1]}` : event;
+}
+
+function readNode(node: Anything): StateModel {
   const transitions: TransitionModel[] = [];
-  for (const list of node.transitions.values()) {
-    for (const t of list) transitions.push(transitionModel(node, t, delays, invokes));
+  for (const [event, list] of node.transitions as Map<string, Anything[]>) {
+    for (const t of list) {
+      transitions.push({
+        event: eventLabel(event),
+        targets: ((t.target ?? []) as Anything[]).map(pathOf),
+        guard: nameOfGuard(t.guard),
+        actions: ((t.actions ?? []) as unknown[]).map(nameOfAction),
+        reenter: Boolean(t.reenter),
+      });
+    }
   }
-  for (const t of node.always ?? []) transitions.push(transitionModel(node, t, delays, invokes));
-  const model: StateModel = {
+  for (const t of (node.always ?? []) as Anything[]) {
+    transitions.push({ event: 'always', targets: ((t.target ?? []) as Anything[]).map(pathOf), guard: nameOfGuard(t.guard), actions: ((t.actions ?? []) as unknown[]).map(nameOfAction), reenter: false });
+  }
+  const initialTargets = (node.initial?.target ?? []) as Anything[];
+  return {
     key: node.key,
     path: pathOf(node),
-    depth: node.path.length,
     type: node.type,
-    // Read from the config: XState adds internal entry actions (the delayed raises behind `after`).
-    entry: toArray(node.config.entry).map(actionName),
-    exit: toArray(node.config.exit).map(actionName),
-    invoke: node.invoke.map((i, n) => ({
-      src: typeof i.src === 'string' ? i.src : 'inline',
-      id: typeof configInvokes[n]?.id === 'string' ? configInvokes[n]!.id! : null,
-    })),
+    initial: initialTargets.length > 0 ? pathOf(initialTargets[0]!) : null,
+    invokes: ((node.invoke ?? []) as Anything[]).map((i) => String(typeof i.src === 'string' ? i.src : i.id)),
+    // Delayed transitions add built-in raise/cancel entry actions that schedule them; not user actions.
+    entry: ((node.entry ?? []) as unknown[]).map(nameOfAction).filter((a) => a !== 'xstate.raise' && a !== 'xstate.cancel'),
     transitions,
-    children: Object.values(node.states).map(stateModel),
+    children: Object.values(node.states as Record<string, Anything>).map(readNode),
   };
-  const initial = node.initial?.target?.[0];
-  if (node.type === 'compound' && initial) model.initial = initial.key;
-  return model;
 }
 
-/** Describe a machine from its definition. */
-export function describeMachine(machine: AnyStateMachine): MachineModel {
-  const root = machine.root as unknown as NodeLike;
-  return { id: machine.id, root: stateModel(root) };
+export function readMachine(machine: AnyStateMachine): StateModel {
+  return readNode(machine.root as unknown as Anything);
 }
 
-/** Every state of a model, root first, in document order. */
-export function allStates(model: MachineModel): StateModel[] {
-  const out: StateModel[] = [];
-  const walk = (s: StateModel) => {
-    out.push(s);
-    s.children.forEach(walk);
-  };
-  walk(model.root);
-  return out;
+/** Every state below the root, depth first. */
+export function allStates(root: StateModel): StateModel[] {
+  return root.children.flatMap((c) => [c, ...allStates(c)]);
 }
 
-/** `EVENT [guard] / action1, action2`. */
 export function transitionLabel(t: TransitionModel): string {
-  let label = t.trigger;
-  if (t.guard !== undefined) label += ` [${t.guard}]`;
-  if (t.actions.length > 0) label += ` / ${t.actions.join(', ')}`;
-  return label;
+  const guard = t.guard ? ` [${t.guard}]` : '';
+  const actions = t.actions.length > 0 ? ` / ${[...new Set(t.actions)].join(', ')}` : '';
+  return `${t.event}${guard}${actions}`;
 }
