@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The live view in a real headless browser (Debian's chromium driven by playwright-core):
  * the standby's page shows the node becoming primary when the primary is killed, without a
