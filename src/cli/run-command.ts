@@ -4,7 +4,6 @@ import { createLogger } from '../runtime/log.ts';
 import { HaNode } from '../runtime/node.ts';
 import { statusService } from '../services/status-server.ts';
 import { createNodeMetrics, type NodeMetrics } from '../runtime/metrics.ts';
-import { liveViewPage } from '../web/live-view.ts';
 import type { ServiceDefinition } from '../services/types.ts';
 
 /** Bound on shutdown: services get this long to stop, then the process exits anyway. */
@@ -31,7 +30,6 @@ export function runNode(config: HastateConfig, opts: RunOptions = {}): Promise<n
         getMetrics: () => metrics!.render(),
         onResign: () => node!.resign(),
         subscribe: (listener) => node!.onRoleChange(listener),
-        page: liveViewPage,
         onListening: (a) => logger.info({ host: a.host, port: a.port }, `status endpoint on http://${a.host}:${a.port}/status`),
       }),
     );
@@ -64,6 +62,7 @@ export function runNode(config: HastateConfig, opts: RunOptions = {}): Promise<n
       }, SHUTDOWN_DEADLINE_MS + 1_000);
       hardStop.unref();
       running.stop(SHUTDOWN_DEADLINE_MS).then(() => {
+        metrics?.stop();
         logger.info('stopped');
         resolve(0);
       });

@@ -156,7 +156,7 @@ describe('config properties', () => {
   it('valid configurations are accepted and round-trip through renderEffectiveConfig', () => {
     const valid = fc
       .record({
-        priority: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+        priority: fc.integer({ min: -(2 ** 31) + 1, max: 2 ** 31 - 1 }),
         interval: fc.integer({ min: 1, max: 1_000_000 }),
         extra: fc.integer({ min: 1, max: 1_000_000 }),
         window: fc.integer({ min: 1, max: 3_600_000 }),

@@ -40,6 +40,7 @@ describe('live view', () => {
     await page.goto(`http://127.0.0.1:${b.statusPort}/`, { timeout: 10_000 });
     await page.waitForFunction(() => document.getElementById('role')?.textContent === 'STANDBY', undefined, { timeout: 10_000 });
     expect(await page.locator('#state-standby').getAttribute('class')).toContain('active');
+    expect(await page.evaluate(() => document.getElementById('state-standby.beat.beating')?.getAttribute('class'))).toBe('state active');
     await page.waitForFunction(() => document.querySelectorAll('#peers tr td').length > 1, undefined, { timeout: 10_000 });
 
     let navigations = 0;
@@ -49,7 +50,7 @@ describe('live view', () => {
     expect(navigations).toBe(0);
     expect(await page.locator('#state-primary').getAttribute('class')).toContain('active');
     expect(await page.locator('#state-standby').getAttribute('class')).not.toContain('active');
-    await page.waitForFunction(() => (document.getElementById('history')?.textContent ?? '').includes('standby -> primary'), undefined, { timeout: 5_000 });
+    await page.waitForFunction(() => (document.getElementById('history')?.textContent ?? '').includes('standby → primary'), undefined, { timeout: 5_000 });
     expect(await page.locator('#epoch').textContent()).toBe('2');
     await page.screenshot({ path: join(import.meta.dirname, '../../visualizations/live-view.png') });
     // Offline: the page fetched nothing but its own origin.
