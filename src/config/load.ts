@@ -348,11 +348,28 @@ function crossChecks(c: Collector): void {
   c.problem(at, `must be greater than ${iv} (${interval / 1000}), found ${what}`);
 }
 
+/** Reference application: checks between its keys, one problem each. */
+function referenceChecks(c: Collector): void {
+  const valid = (...paths: string[]) => paths.every((p) => c.values.has(p) && !c.invalid.has(p));
+  const req = 'reference.monitor.request_port';
+  const res = 'reference.monitor.response_port';
+  if (valid(req, res) && c.values.get(req) === c.values.get(res)) {
+    c.problem(c.origins.get(res)!, `must differ from ${req} (${String(c.values.get(req))}): requests and responses share the group`);
+  }
+  const stale = 'reference.stale_after_seconds';
+  const every = 'reference.collect_interval_seconds';
+  if (valid(stale, every) && (c.values.get(stale) as number) <= (c.values.get(every) as number)) {
+    const at = c.origins.get(stale)!;
+    c.problem(at, `must be greater than ${every} (${(c.values.get(every) as number) / 1000}), found ${(c.values.get(stale) as number) / 1000}: data would be stale between two refreshes`);
+  }
+}
+
 function finish(c: Collector, opts: Omit<LoadOptions, 'file'>): HastateConfig {
   applyEnv(opts.env ?? process.env, c);
   if (c.fileOk) {
     applyDefaults(c, opts);
     crossChecks(c);
+    referenceChecks(c);
   }
   if (c.problems.length > 0) {
     const more = c.dropped > 0 ? [{ source: 'config', key: '(more)', message: `${c.dropped} more problems not shown` }] : [];

@@ -23,6 +23,20 @@ export interface HastateConfig {
   };
   status: { enabled: boolean; host: string; port: number };
   log: { level: LogLevel };
+  /** Commands run on role changes (keepalived's notify_master/backup/fault); '' = none. */
+  notify: { primary: string; standby: string; fault: string; timeoutMs: number };
+  /** The reference application shipped with the package (src/reference/). */
+  reference: {
+    enabled: boolean;
+    apiUrl: string;
+    collectIntervalMs: number;
+    apiTimeoutMs: number;
+    staleAfterMs: number;
+    keepaliveIntervalMs: number;
+    monitor: { group: string; requestPort: number; responsePort: number };
+    alerts: { host: string; port: number; maxBodyBytes: number; retryAfterMs: number };
+    bmc: { group: string; port: number };
+  };
 }
 
 /** Upper bound for every duration, in seconds. */
@@ -58,7 +72,7 @@ export interface KeySpec {
 }
 
 /** Keys whose values are mappings of further keys. */
-export const SECTIONS: readonly string[] = ['ha', 'ha.heartbeat', 'status', 'log'];
+export const SECTIONS: readonly string[] = ['ha', 'ha.heartbeat', 'status', 'log', 'notify', 'reference', 'reference.monitor', 'reference.alerts', 'reference.bmc'];
 
 // ---------------------------------------------------------------- describing values
 
@@ -160,6 +174,32 @@ function hostCheck(v: unknown): CheckResult {
   return bad(`${quote(v as string)} is not a dotted-quad IPv4 address or "localhost"`);
 }
 
+/** Upper bound for a notify command, in characters. */
+export const MAX_COMMAND_CHARS = 4096;
+
+function commandCheck(v: unknown): CheckResult {
+  const notString = stringOr(v, ' (a shell command, or "" for none)');
+  if (notString) return notString;
+  const s = v as string;
+  if (s.length > MAX_COMMAND_CHARS) return bad(`must be at most ${MAX_COMMAND_CHARS} characters, found ${s.length}`);
+  if (s.includes('\u0000')) return bad('must not contain NUL');
+  return ok(s);
+}
+
+function httpUrlCheck(v: unknown): CheckResult {
+  const notString = stringOr(v, ' (http:// or https:// URL)');
+  if (notString) return notString;
+  let url: URL;
+  try {
+    url = new URL(v as string);
+  } catch {
+    return bad(`${quote(v as string)} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return bad(`${quote(v as string)} must use http or https, found ${url.protocol}`);
+  if (url.search !== '' || url.hash !== '') return bad(`${quote(v as string)} must not have a query or fragment (it is a base URL)`);
+  return ok((v as string).replace(/\/+$/, ''));
+}
+
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 const LONE_SURROGATE = /[\ud800-\udfff]/u;
 
@@ -202,6 +242,16 @@ const seconds = (path: string, defaultValue: number, doc: string): Entry => ({
   seconds: true,
 });
 
+const command = (path: string, doc: string): Entry => ({
+  path,
+  type: `shell command (at most ${MAX_COMMAND_CHARS} characters; "" = none)`,
+  envKind: 'string',
+  defaultValue: '',
+  defaultDoc: '"" (none)',
+  doc,
+  check: commandCheck,
+});
+
 const ENTRIES: readonly Entry[] = [
   { path: 'ha.enabled', type: 'boolean', envKind: 'boolean', defaultValue: true, doc: 'Take part in primary/standby election at all.', check: booleanCheck },
   { path: 'ha.multicast_group', type: 'IPv4 multicast address', envKind: 'string', defaultValue: '224.100.200.16', doc: 'Multicast group that nodes of one cluster share.', check: multicastCheck },
@@ -218,6 +268,25 @@ const ENTRIES: readonly Entry[] = [
   { path: 'status.host', type: 'IPv4 address or "localhost"', envKind: 'string', defaultValue: '127.0.0.1', doc: 'Address the status endpoint listens on.', check: hostCheck },
   { path: 'status.port', type: 'integer (0..65535, 0 = any free port)', envKind: 'number', defaultValue: 9990, doc: 'TCP port of the status endpoint.', check: integerCheck(0, 65535, 'a port number') },
   { path: 'log.level', type: LOG_LEVELS.join(' | '), envKind: 'string', defaultValue: 'info', doc: 'Minimum level of log records to emit.', check: enumCheck(LOG_LEVELS) },
+  command('notify.primary', 'Shell command run when this node becomes primary ($1 role, $2 epoch, $3 node id; HASTATE_* in its environment).'),
+  command('notify.standby', 'Shell command run when this node becomes standby.'),
+  command('notify.fault', 'Shell command run when this node loses its transport and stops taking part (role unknown).'),
+  seconds('notify.timeout_seconds', 10, 'A notify command still running after this long is killed (SIGTERM, then SIGKILL 1 s later) and logged as failed.'),
+  { path: 'reference.enabled', type: 'boolean', envKind: 'boolean', defaultValue: false, doc: 'Run the reference application (data collector, resource monitor, alert receiver, BMC receiver) on this node.', check: booleanCheck },
+  { path: 'reference.api_url', type: 'http(s) URL', envKind: 'string', defaultValue: 'http://127.0.0.1:9400', doc: 'Base URL of the external resource API (npm run api-stand-in serves a stand-in).', check: httpUrlCheck },
+  seconds('reference.collect_interval_seconds', 10, 'How often every node, in every role, refreshes boards and stacks from the API.'),
+  seconds('reference.api_timeout_seconds', 2, 'Bound on one API call; a call that takes longer is aborted and counted as failed.'),
+  seconds('reference.stale_after_seconds', 30, 'Repository data older than this is flagged stale in status and in monitor responses.'),
+  seconds('reference.keepalive_interval_seconds', 10, 'How often the primary sends its keep-alive to the API (standbys never do).'),
+  { path: 'reference.monitor.group', type: 'IPv4 multicast address', envKind: 'string', defaultValue: '224.100.200.17', doc: 'Multicast group of resource-monitor requests and responses.', check: multicastCheck },
+  { path: 'reference.monitor.request_port', type: 'integer (1..65535)', envKind: 'number', defaultValue: 9101, doc: 'UDP port resource-monitor requests arrive on.', check: integerCheck(1, 65535, 'a port number') },
+  { path: 'reference.monitor.response_port', type: 'integer (1..65535)', envKind: 'number', defaultValue: 9102, doc: 'UDP port the primary sends resource-monitor responses to.', check: integerCheck(1, 65535, 'a port number') },
+  { path: 'reference.alerts.host', type: 'IPv4 address or "localhost"', envKind: 'string', defaultValue: '127.0.0.1', doc: 'Address the alert receiver listens on.', check: hostCheck },
+  { path: 'reference.alerts.port', type: 'integer (0..65535, 0 = any free port)', envKind: 'number', defaultValue: 9201, doc: 'TCP port of the alert receiver.', check: integerCheck(0, 65535, 'a port number') },
+  { path: 'reference.alerts.max_body_bytes', type: 'integer (64..1048576)', envKind: 'number', defaultValue: 65536, doc: 'Larger alert bodies are refused with 413.', check: integerCheck(64, 1048576, 'a size in bytes') },
+  seconds('reference.alerts.retry_after_seconds', 1, 'Retry-After a standby or a switching node sends with its 503.'),
+  { path: 'reference.bmc.group', type: 'IPv4 multicast address', envKind: 'string', defaultValue: '224.100.200.18', doc: 'Multicast group BMC status datagrams arrive on.', check: multicastCheck },
+  { path: 'reference.bmc.port', type: 'integer (1..65535)', envKind: 'number', defaultValue: 9301, doc: 'UDP port of BMC status datagrams.', check: integerCheck(1, 65535, 'a port number') },
 ];
 
 function outPathOf(path: string, isSeconds: boolean): string[] {

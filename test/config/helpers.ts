@@ -43,4 +43,16 @@ export const DEFAULTS: HastateConfig = {
   },
   status: { enabled: true, host: '127.0.0.1', port: 9990 },
   log: { level: 'info' },
+  notify: { primary: '', standby: '', fault: '', timeoutMs: 10_000 },
+  reference: {
+    enabled: false,
+    apiUrl: 'http://127.0.0.1:9400',
+    collectIntervalMs: 10_000,
+    apiTimeoutMs: 2_000,
+    staleAfterMs: 30_000,
+    keepaliveIntervalMs: 10_000,
+    monitor: { group: '224.100.200.17', requestPort: 9101, responsePort: 9102 },
+    alerts: { host: '127.0.0.1', port: 9201, maxBodyBytes: 65_536, retryAfterMs: 1_000 },
+    bmc: { group: '224.100.200.18', port: 9301 },
+  },
 };
