@@ -24,6 +24,18 @@ export function createServiceRunner(deps: RunnerDeps) {
     const log = deps.log.child({ service: input.name });
     const abort = new AbortController();
     let current: RoleTransition | null = input.transition;
+    const notPrimary = AbortSignal.abort(new Error('not primary'));
+    // Replaced on every entry into primary, aborted on every exit (and at stop).
+    let primary: AbortController | null = null;
+    const track = (t: RoleTransition | null) => {
+      if (t?.to === 'primary') {
+        if (primary === null || primary.signal.aborted) primary = new AbortController();
+      } else if (primary !== null) {
+        primary.abort(new Error(`left primary: ${t === null ? 'stopped' : `now ${t.to}`}`));
+        primary = null;
+      }
+    };
+    track(current);
     let failed = false;
     let chain: Promise<void> = Promise.resolve();
 
@@ -42,6 +54,7 @@ export function createServiceRunner(deps: RunnerDeps) {
       restarts: input.restarts,
       current: () => current,
       isPrimary: () => current?.to === 'primary',
+      primarySignal: () => primary?.signal ?? notPrimary,
       fail,
     };
 
@@ -66,11 +79,13 @@ export function createServiceRunner(deps: RunnerDeps) {
       if (event.type !== 'ROLE.CHANGED') return;
       current = event.transition;
       const t = event.transition;
+      track(t);
       enqueue(() => definition.onRoleChange?.(t, ctx));
     });
 
     return () => {
       abort.abort();
+      track(null);
       if (definition.stop === undefined) return;
       const stopping = chain
         .then(() => definition.stop?.(ctx))

@@ -24,6 +24,13 @@ export interface ServiceContext {
   current(): RoleTransition | null;
   /** True while the node is primary, per the latest transition delivered. */
   isPrimary(): boolean;
+  /**
+   * Aborted the moment this node stops being primary: synchronously when the transition
+   * arrives, before any queued hook runs and before the node reports its new role. Pass it
+   * to primary-only work so that work is cancelled, not merely ignored. Already aborted while
+   * the node is not primary, and when the instance stops.
+   */
+  primarySignal(): AbortSignal;
   /** Report a failure from background work; the supervisor restarts the service. */
   fail(error: unknown): void;
 }
