@@ -3,11 +3,14 @@ import type { HastateConfig } from '../config/index.ts';
 import { createLogger } from '../runtime/log.ts';
 import { HaNode } from '../runtime/node.ts';
 import { statusService } from '../services/status-server.ts';
-import { createNodeMetrics, type NodeMetrics } from '../runtime/metrics.ts';
+import { countNotifyHookFailure, createNodeMetrics, type NodeMetrics } from '../runtime/metrics.ts';
+import { createNotifier } from '../runtime/notify.ts';
 import type { ServiceDefinition } from '../services/types.ts';
 
 /** Bound on shutdown: services get this long to stop, then the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 5_000;
+/** Bound on waiting for a running notify hook at shutdown (inside the hard stop below). */
+const NOTIFY_STOP_DEADLINE_MS = 500;
 
 /** Runs one node until SIGINT/SIGTERM; resolves with the exit code. */
 export interface RunOptions {
@@ -37,6 +40,13 @@ export function runNode(config: HastateConfig, opts: RunOptions = {}): Promise<n
   node = new HaNode({ config, logger, services, ...(opts.inspect ? { inspect: opts.inspect } : {}) });
   metrics = createNodeMetrics(node);
   const running = node;
+  const notifier = createNotifier({
+    config: config.notify,
+    nodeId: config.ha.nodeId,
+    log: logger,
+    onFailure: (result) => countNotifyHookFailure(running, result.kind),
+  });
+  node.onRoleChange((change) => notifier.onRoleChange(change));
 
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, 'uncaught exception; exiting');
@@ -61,8 +71,10 @@ export function runNode(config: HastateConfig, opts: RunOptions = {}): Promise<n
         process.exit(1);
       }, SHUTDOWN_DEADLINE_MS + 1_000);
       hardStop.unref();
-      running.stop(SHUTDOWN_DEADLINE_MS).then(() => {
+      running.stop(SHUTDOWN_DEADLINE_MS).then(async () => {
         metrics?.stop();
+        // A hook started by the last role change (e.g. notify.standby on resign) may finish.
+        await notifier.stop(NOTIFY_STOP_DEADLINE_MS);
         logger.info('stopped');
         resolve(0);
       });
