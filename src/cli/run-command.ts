@@ -6,6 +6,7 @@ import { statusService } from '../services/status-server.ts';
 import { countNotifyHookFailure, createNodeMetrics, type NodeMetrics } from '../runtime/metrics.ts';
 import { createNotifier } from '../runtime/notify.ts';
 import type { ServiceDefinition } from '../services/types.ts';
+import { referenceServices } from '../reference/index.ts';
 
 /** Bound on shutdown: services get this long to stop, then the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 5_000;
@@ -37,6 +38,7 @@ export function runNode(config: HastateConfig, opts: RunOptions = {}): Promise<n
       }),
     );
   }
+  if (config.reference.enabled) services.push(...referenceServices(config));
   node = new HaNode({ config, logger, services, ...(opts.inspect ? { inspect: opts.inspect } : {}) });
   metrics = createNodeMetrics(node);
   const running = node;

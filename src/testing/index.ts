@@ -7,3 +7,4 @@ export { buildSimulation, runScenario, replayCommand, formatTrace, type Scenario
 export { HEALTHY, Topology, type LinkFaults } from './network.ts';
 export { ManualClock } from './manual-clock.ts';
 export { Prng } from './prng.ts';
+export { serviceHarness, type ServiceHarness } from './service-harness.ts';

@@ -1,0 +1,49 @@
+import { performance } from 'node:perf_hooks';
+import dgram from 'node:dgram';
+
+/** Polls `probe` until it yields a value (not undefined/false), or fails naming `what`. */
+export async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, deadlineMs = 5000): Promise<T> {
+  const end = performance.now() + deadlineMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (performance.now() > end) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A random administratively scoped group and a block of three ports, so parallel test files do not meet. */
+export function randomGroup() {
+  const r = () => 1 + Math.floor(Math.random() * 250);
+  return { group: `239.254.${r()}.${r()}`, port: 20_000 + Math.floor(Math.random() * 6_000) * 3 };
+}
+
+/** A plain UDP socket joined to `group` on loopback, collecting what arrives on `port`. */
+export function groupReceiver(group: string, port: number): Promise<{ messages: Buffer[]; close(): void }> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    const messages: Buffer[] = [];
+    s.on('message', (m) => messages.push(m));
+    s.once('error', reject);
+    s.bind({ port, address: group }, () => {
+      s.addMembership(group, '127.0.0.1');
+      resolve({ messages, close: () => s.close() });
+    });
+  });
+}
+
+/** Sends one datagram to the group over loopback. */
+export function sendTo(group: string, port: number, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => {
+      s.setMulticastInterface('127.0.0.1');
+      s.setMulticastLoopback(true);
+      s.send(data, port, group, (error) => {
+        s.close();
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+  });
+}
