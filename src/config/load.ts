@@ -12,6 +12,8 @@ import {
   ENV_PREFIX, ENV_RESERVED, KEY_BY_ENV, KEY_BY_PATH, KEY_SPECS, KNOWN_PATHS, SECTIONS,
   describeValue, quote, suggest, type HastateConfig, type KeySpec,
 } from './schema.ts';
+import { readKeyEnv, readKeyFile } from './auth-keys.ts';
+import { AuthKeyring } from '../transport/auth.ts';
 
 export interface LoadOptions {
   /** Path of a YAML/JSON file; omitted -> defaults (and env) only. */
@@ -364,12 +366,63 @@ function referenceChecks(c: Collector): void {
   }
 }
 
+/**
+ * ha.auth: reads the keys (so a missing or short key stops the node before it starts) and
+ * checks the keys against mode and key_id; one problem each, at the key that needs changing.
+ */
+function authChecks(c: Collector, env: Record<string, string | undefined>): AuthKeyring | null {
+  const paths = ['ha.auth.mode', 'ha.auth.key_file', 'ha.auth.key_env', 'ha.auth.key_id'];
+  if (paths.some((p) => c.invalid.has(p) || !c.values.has(p))) return null;
+  const mode = c.values.get('ha.auth.mode') as string;
+  const file = c.values.get('ha.auth.key_file') as string;
+  const name = c.values.get('ha.auth.key_env') as string;
+  const keyId = c.values.get('ha.auth.key_id') as number;
+  if (file === '' && name === '') {
+    if (mode !== 'off') c.problem(c.origins.get('ha.auth.mode')!, `mode ${mode} needs a shared key: set ha.auth.key_file or ha.auth.key_env`);
+    return null;
+  }
+  const keys = new Map<number, Buffer>();
+  const sources: [string, string, ReturnType<typeof readKeyFile>][] = [];
+  if (file !== '') sources.push(['ha.auth.key_file', file, readKeyFile(file)]);
+  if (name !== '') sources.push(['ha.auth.key_env', `$${name}`, readKeyEnv(name, env)]);
+  let failed = false;
+  for (const [path, label, result] of sources) {
+    if (!result.ok) {
+      c.problem(c.origins.get(path)!, result.message);
+      failed = true;
+      continue;
+    }
+    for (const [id, secret] of result.keys) {
+      if (keys.has(id) && !keys.get(id)!.equals(secret)) {
+        c.problem(c.origins.get(path)!, `key id ${id} in ${label} differs from key id ${id} in ha.auth.key_file`);
+        failed = true;
+      }
+      keys.set(id, secret);
+    }
+  }
+  if (failed) return null;
+  if (!keys.has(keyId)) {
+    c.problem(c.origins.get('ha.auth.key_id')!, `no key with id ${keyId} in ${sources.map(([, label]) => label).join(' or ')} (ids found: ${[...keys.keys()].sort((a, b) => a - b).join(', ')})`);
+    return null;
+  }
+  try {
+    return new AuthKeyring(keys);
+  } catch (err) {
+    // The parsers enforce the same limits; this only guards against them drifting apart.
+    c.problem(c.origins.get('ha.auth.key_id')!, (err as Error).message);
+    return null;
+  }
+}
+
 function finish(c: Collector, opts: Omit<LoadOptions, 'file'>): HastateConfig {
-  applyEnv(opts.env ?? process.env, c);
+  const env = opts.env ?? process.env;
+  applyEnv(env, c);
+  let keys: AuthKeyring | null = null;
   if (c.fileOk) {
     applyDefaults(c, opts);
     crossChecks(c);
     referenceChecks(c);
+    keys = authChecks(c, env);
   }
   if (c.problems.length > 0) {
     const more = c.dropped > 0 ? [{ source: 'config', key: '(more)', message: `${c.dropped} more problems not shown` }] : [];
@@ -377,6 +430,7 @@ function finish(c: Collector, opts: Omit<LoadOptions, 'file'>): HastateConfig {
   }
   const out: Record<string, unknown> = {};
   for (const spec of KEY_SPECS) setPath(out, spec.outPath, c.values.get(spec.path));
+  setPath(out, ['ha', 'auth', 'keys'], keys);
   return out as unknown as HastateConfig;
 }
 

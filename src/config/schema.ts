@@ -4,6 +4,8 @@
  * so adding a key means adding one entry here and one field to `HastateConfig`.
  */
 
+import { AUTH_MODES, MAX_KEY_ID, type AuthKeyring, type AuthMode } from '../transport/auth.ts';
+
 export const ROLES = ['auto', 'primary', 'standby'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type Role = (typeof ROLES)[number];
@@ -20,6 +22,17 @@ export interface HastateConfig {
     preempt: boolean;
     electionWindowMs: number;
     heartbeat: { port: number; intervalMs: number; timeoutMs: number };
+    auth: {
+      mode: AuthMode;
+      /** '' = none. */
+      keyFile: string;
+      /** Name of the environment variable holding keys; '' = none. */
+      keyEnv: string;
+      keyId: number;
+      freshnessWindowMs: number;
+      /** Read from keyFile/keyEnv at load time (not a key of its own; never rendered). null = no source. */
+      keys: AuthKeyring | null;
+    };
   };
   status: { enabled: boolean; host: string; port: number };
   log: { level: LogLevel };
@@ -72,7 +85,7 @@ export interface KeySpec {
 }
 
 /** Keys whose values are mappings of further keys. */
-export const SECTIONS: readonly string[] = ['ha', 'ha.heartbeat', 'status', 'log', 'notify', 'reference', 'reference.monitor', 'reference.alerts', 'reference.bmc'];
+export const SECTIONS: readonly string[] = ['ha', 'ha.heartbeat', 'ha.auth', 'status', 'log', 'notify', 'reference', 'reference.monitor', 'reference.alerts', 'reference.bmc'];
 
 // ---------------------------------------------------------------- describing values
 
@@ -200,6 +213,29 @@ function httpUrlCheck(v: unknown): CheckResult {
   return ok((v as string).replace(/\/+$/, ''));
 }
 
+/** Upper bound for a file path, in characters. */
+export const MAX_PATH_CHARS = 4096;
+
+function pathCheck(v: unknown): CheckResult {
+  const notString = stringOr(v, ' (a file path, or "" for none)');
+  if (notString) return notString;
+  const s = v as string;
+  if (s.length > MAX_PATH_CHARS) return bad(`must be at most ${MAX_PATH_CHARS} characters, found ${s.length}`);
+  if (s.includes('\u0000')) return bad('must not contain NUL');
+  return ok(s);
+}
+
+function envNameCheck(v: unknown): CheckResult {
+  const notString = stringOr(v, ' (an environment variable name, or "" for none)');
+  if (notString) return notString;
+  const s = v as string;
+  if (s === '') return ok(s);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(s)) return bad(`${quote(s)} is not an environment variable name (letters, digits, _; at most 128)`);
+  // HASTATE_* variables are configuration overrides; an unknown one is refused as a typo.
+  if (s.startsWith(ENV_PREFIX)) return bad(`must not start with ${ENV_PREFIX} (reserved for configuration overrides), found ${quote(s)}`);
+  return ok(s);
+}
+
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 const LONE_SURROGATE = /[\ud800-\udfff]/u;
 
@@ -264,6 +300,11 @@ const ENTRIES: readonly Entry[] = [
   { path: 'ha.heartbeat.port', type: 'integer (1..65535)', envKind: 'number', defaultValue: 9999, doc: 'UDP port for multicast heartbeats.', check: integerCheck(1, 65535, 'a port number') },
   seconds('ha.heartbeat.interval_seconds', 3, 'Time between heartbeats sent by the primary.'),
   seconds('ha.heartbeat.timeout_seconds', 9, 'Silence after which the primary is presumed dead; must be greater than interval_seconds.'),
+  { path: 'ha.auth.mode', type: AUTH_MODES.join(' | '), envKind: 'string', defaultValue: 'off', doc: 'Authenticated heartbeats: off = send untagged (tagged ones are accepted unchecked); accept-both = send tagged, accept untagged and verified tagged; enforce = send tagged, accept only verified tagged. See "Authenticated heartbeats".', check: enumCheck(AUTH_MODES) },
+  { path: 'ha.auth.key_file', type: `file path ("" = none)`, envKind: 'string', defaultValue: '', defaultDoc: '"" (none)', doc: 'File holding the shared keys as `id:secret` entries (separated by newlines, spaces or commas; `#` comment lines; secret 16..256 bytes). Read at load time; never logged.', check: pathCheck },
+  { path: 'ha.auth.key_env', type: 'environment variable name ("" = none)', envKind: 'string', defaultValue: '', defaultDoc: '"" (none)', doc: 'Environment variable holding the shared keys in the same `id:secret` format (entries separated by spaces, commas or newlines). Keys from key_file and key_env are merged.', check: envNameCheck },
+  { path: 'ha.auth.key_id', type: `integer (0..${MAX_KEY_ID})`, envKind: 'number', defaultValue: 1, doc: 'Id of the key this node signs with; every key in the sources is accepted, which is how a rotation runs.', check: integerCheck(0, MAX_KEY_ID, 'a key id') },
+  seconds('ha.auth.freshness_window_seconds', 30, 'Tagged datagrams whose stamp is further than this from our wall clock are dropped before the tag is computed (needs clocks in sync, e.g. NTP).'),
   { path: 'status.enabled', type: 'boolean', envKind: 'boolean', defaultValue: true, doc: 'Serve the HTTP status endpoint.', check: booleanCheck },
   { path: 'status.host', type: 'IPv4 address or "localhost"', envKind: 'string', defaultValue: '127.0.0.1', doc: 'Address the status endpoint listens on.', check: hostCheck },
   { path: 'status.port', type: 'integer (0..65535, 0 = any free port)', envKind: 'number', defaultValue: 9990, doc: 'TCP port of the status endpoint.', check: integerCheck(0, 65535, 'a port number') },

@@ -16,6 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DROP_REASONS, type HaMessage } from '../transport/codec.ts';
+import { AUTH_DROP_REASONS } from '../transport/auth.ts';
 import type { HaNode } from './node.ts';
 import { VERSION } from './version.ts';
 
@@ -147,7 +148,7 @@ export function createNodeMetrics(node: HaNode, opts: NodeMetricsOptions = {}): 
     registers,
     collect() {
       this.reset();
-      for (const reason of [...DROP_REASONS, ...TRANSPORT_DROP_REASONS]) this.inc({ reason }, 0);
+      for (const reason of [...DROP_REASONS, ...TRANSPORT_DROP_REASONS, ...AUTH_DROP_REASONS]) this.inc({ reason }, 0);
       for (const [reason, n] of Object.entries(stats.dropped)) this.inc({ reason }, n);
     },
   });

@@ -72,6 +72,7 @@ export class HaNode {
       interfaceAddress: ha.interface,
       nodeId: ha.nodeId,
       log: this.log,
+      auth: { mode: ha.auth.mode, keyring: ha.auth.keys, keyId: ha.auth.keyId, freshnessWindowMs: ha.auth.freshnessWindowMs },
     });
   }
 
@@ -112,7 +113,7 @@ export class HaNode {
       error: (error) => this.log.fatal({ err: error }, 'role machine failed'),
     });
     this.log.info(
-      { priority: ha.priority, mode: ha.role, preempt: ha.preempt, group: ha.multicastGroup, port: ha.heartbeat.port, version: VERSION },
+      { priority: ha.priority, mode: ha.role, preempt: ha.preempt, group: ha.multicastGroup, port: ha.heartbeat.port, auth: ha.auth.mode, authKeyIds: ha.auth.keys?.ids ?? [], version: VERSION },
       'node starting',
     );
     actor.start();

@@ -11,9 +11,10 @@ import dgram from 'node:dgram';
 import { fromCallback } from 'xstate';
 import type { Logger } from 'pino';
 import type { SendEvent } from '../../machines/role.machine.ts';
-import { messageToEvent } from './events.ts';
-import { decodeMessage, encodeMessage, MAX_EPOCH } from './codec.ts';
+import { encodeMessage, MAX_EPOCH } from './codec.ts';
 import { TransportStats } from './stats.ts';
+import { AuthVerifier, sealMessage, StampClock, type AuthPolicy } from './auth.ts';
+import { receiveDatagram } from './receive.ts';
 import { monotonicMs } from '../runtime/clock.ts';
 
 export interface MulticastOptions {
@@ -26,6 +27,8 @@ export interface MulticastOptions {
   /** First retry delay and cap for bind/join failures. */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** ha.auth; omitted = mode off. */
+  auth?: AuthPolicy;
 }
 
 /** Our own datagrams come back through multicast loopback; remember what we sent to tell them apart. */
@@ -45,6 +48,17 @@ export function createMulticastTransport(opts: MulticastOptions) {
   };
   const recentSent = new Set<number>();
   const sentOrder: number[] = [];
+  const verifier = new AuthVerifier(opts.auth ?? { mode: 'off', keyring: null, keyId: 0, freshnessWindowMs: 0 });
+  const stamps = new StampClock();
+  const receiveContext = {
+    nodeId: opts.nodeId,
+    stats,
+    verifier,
+    log,
+    sentRecently: (sequence: number) => recentSent.has(sequence),
+    wallMs: Date.now,
+    monotonicMs,
+  };
 
   const transport = fromCallback<SendEvent, { nodeId: string }>(({ sendBack, receive }) => {
     let socket: dgram.Socket | null = null;
@@ -78,20 +92,8 @@ export function createMulticastTransport(opts: MulticastOptions) {
     };
 
     const onMessage = (data: Buffer, rinfo: dgram.RemoteInfo) => {
-      stats.received++;
-      const result = decodeMessage(data);
-      if (!result.ok) {
-        stats.drop(result.reason, `${result.detail} from ${rinfo.address}:${rinfo.port}`, log);
-        return;
-      }
-      const m = result.message;
-      if (m.nodeId === opts.nodeId) {
-        if (recentSent.has(m.sequence)) stats.looped++;
-        else stats.drop('duplicate-node-id', `another node at ${rinfo.address} uses our node_id ${m.nodeId}`, log, 'error');
-        return;
-      }
-      stats.notePeer(m, rinfo.address, monotonicMs());
-      sendBack(messageToEvent(m));
+      const event = receiveDatagram(receiveContext, data, rinfo);
+      if (event !== null) sendBack(event);
     };
 
     function open() {
@@ -133,12 +135,14 @@ export function createMulticastTransport(opts: MulticastOptions) {
       sentOrder.push(sequence);
       if (sentOrder.length > RECENT_SEQUENCES) recentSent.delete(sentOrder.shift()!);
       const { message } = event;
-      const data = encodeMessage({
+      const wallMs = Date.now();
+      const body = encodeMessage({
         ...message,
         epoch: message.epoch & MAX_EPOCH,
         sequence,
-        timestampMs: Date.now(), // informational wall time for other tools; never used for timing
+        timestampMs: wallMs, // informational wall time for other tools; never used for timing
       });
+      const data = verifier.signs ? sealMessage(body, verifier.policy.keyring!, verifier.policy.keyId, stamps.next(wallMs)) : body;
       pendingSends++;
       s.send(data, opts.port, opts.group, (error) => {
         if (error) stats.sendFailed(error.message, log);

@@ -25,6 +25,11 @@ export class TransportStats {
   sendErrors = 0;
   /** Our own datagrams returned by multicast loopback: expected, not counted as drops. */
   looped = 0;
+  /** Datagrams from peers passed to the role machine; received = accepted + looped + droppedTotal. */
+  accepted = 0;
+  /** Of those, tagged ones whose HMAC verified, and tagged ones taken unchecked (ha.auth.mode off). */
+  authVerified = 0;
+  authUnverified = 0;
   droppedTotal = 0;
   readonly dropped: Record<string, number> = {};
   readonly peers = new Map<string, PeerRecord>();

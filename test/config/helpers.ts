@@ -40,6 +40,7 @@ export const DEFAULTS: HastateConfig = {
     preempt: false,
     electionWindowMs: 2000,
     heartbeat: { port: 9999, intervalMs: 3000, timeoutMs: 9000 },
+    auth: { mode: 'off', keyFile: '', keyEnv: '', keyId: 1, freshnessWindowMs: 30_000, keys: null },
   },
   status: { enabled: true, host: '127.0.0.1', port: 9990 },
   log: { level: 'info' },

@@ -47,6 +47,7 @@ describe('loading configuration', () => {
         preempt: true,
         electionWindowMs: 250,
         heartbeat: { port: 7000, intervalMs: 200, timeoutMs: 700 },
+        auth: DEFAULTS.ha.auth,
       },
       status: { enabled: false, host: 'localhost', port: 0 },
       log: { level: 'silent' },
@@ -105,7 +106,8 @@ describe('loading configuration', () => {
       [
         'ha:', '  enabled: true', '  multicast_group: 224.100.200.16', '  interface: 10.1.2.3', '  node_id: 10.1.2.3',
         '  priority: 0', '  role: auto', '  preempt: false', '  election_window_seconds: 2', '  heartbeat:',
-        '    port: 9999', '    interval_seconds: 3', '    timeout_seconds: 9', 'status:', '  enabled: true',
+        '    port: 9999', '    interval_seconds: 3', '    timeout_seconds: 9', '  auth:', '    mode: off',
+        '    key_file: ""', '    key_env: ""', '    key_id: 1', '    freshness_window_seconds: 30', 'status:', '  enabled: true',
         '  host: 127.0.0.1', '  port: 9990', 'log:', '  level: info', 'notify:', '  primary: ""', '',
       ].join('\n'),
     );

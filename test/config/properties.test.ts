@@ -1,4 +1,7 @@
 import fc from 'fast-check';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigError } from '../../src/errors.ts';
@@ -6,8 +9,16 @@ import {
   LOG_LEVELS, MAX_NODE_ID_BYTES, MAX_SECONDS, parseConfigText, renderEffectiveConfig, ROLES, type HastateConfig,
 } from '../../src/config/index.ts';
 import { fakeInterfaces } from './helpers.ts';
+import { AUTH_MODES } from '../../src/transport/auth.ts';
+import { fcParams } from '../properties/arbitraries.ts';
 
-const opts = { env: {}, networkInterfaces: fakeInterfaces };
+// Key sources for ha.auth: a good file, a short one, a missing one, and a set environment variable.
+const keyDir = mkdtempSync(join(tmpdir(), 'hastate-prop-'));
+const GOOD_KEYS = join(keyDir, 'good.key');
+const SHORT_KEY = join(keyDir, 'short.key');
+writeFileSync(GOOD_KEYS, `1:${'a'.repeat(20)}\n2:${'b'.repeat(20)}\n`);
+writeFileSync(SHORT_KEY, '1:short\n');
+const opts = { env: { HA_KEYS: `1:${'c'.repeat(16)},5:${'d'.repeat(30)}` }, networkInterfaces: fakeInterfaces };
 
 function checkInvariants(c: HastateConfig): void {
   const { ha, status, log } = c;
@@ -29,6 +40,14 @@ function checkInvariants(c: HastateConfig): void {
   expect(ROLES).toContain(ha.role);
   expect(LOG_LEVELS).toContain(log.level);
   expect(typeof ha.enabled === 'boolean' && typeof ha.preempt === 'boolean' && typeof status.enabled === 'boolean').toBe(true);
+  const { auth } = ha;
+  expect(AUTH_MODES).toContain(auth.mode);
+  expect(Number.isInteger(auth.keyId) && auth.keyId >= 0 && auth.keyId <= 255).toBe(true);
+  expect(Number.isInteger(auth.freshnessWindowMs) && auth.freshnessWindowMs >= 1).toBe(true);
+  // A key source means keys were read and hold the signing key; mode on means a key source.
+  expect(auth.keys !== null).toBe(auth.keyFile !== '' || auth.keyEnv !== '');
+  if (auth.keys !== null) expect(auth.keys.has(auth.keyId)).toBe(true);
+  if (auth.mode !== 'off') expect(auth.keys).not.toBeNull();
   // The rendered form is a fixed point.
   expect(parseConfigText(renderEffectiveConfig(c), 'rendered', opts)).toEqual(c);
 }
@@ -85,6 +104,16 @@ const configLike = fc.tuple(
         preempt: mostly(fc.boolean(), fc.constant('false')),
         election_window_seconds: seconds,
         heartbeat: mostly(opt({ port: port(1), interval_seconds: seconds, timeout_seconds: seconds }), fc.constant([])),
+        auth: mostly(
+          opt({
+            mode: mostly(fc.constantFrom(...AUTH_MODES), fc.constantFrom('on', 'Enforce', false)),
+            key_file: mostly(fc.constantFrom('', GOOD_KEYS), fc.constantFrom(SHORT_KEY, join(keyDir, 'missing.key'), keyDir, '/dev/null', '\u0000')),
+            key_env: mostly(fc.constantFrom('', 'HA_KEYS'), fc.constantFrom('UNSET_KEYS', 'HASTATE_KEYS', '1BAD', 'A-B')),
+            key_id: mostly(fc.constantFrom(1, 2, 5), fc.integer({ min: -1, max: 300 })),
+            freshness_window_seconds: seconds,
+          }),
+          fc.constant('enforce'),
+        ),
       }),
       fc.constant(null),
     ),
@@ -126,7 +155,7 @@ describe('config properties', () => {
         fc.pre(text !== undefined);
         seen[parseChecked(text!)]++;
       }),
-      { numRuns: 1000 },
+      { ...fcParams(), numRuns: 1000 },
     );
     // Make sure the generator exercises both outcomes, not only rejections.
     expect(seen.valid).toBeGreaterThan(50);
@@ -140,7 +169,7 @@ describe('config properties', () => {
         fc.pre(text !== undefined);
         parseChecked(text!);
       }),
-      { numRuns: 500 },
+      { ...fcParams(), numRuns: 500 },
     );
   });
 
@@ -149,7 +178,7 @@ describe('config properties', () => {
       fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), yamlTokens), (text) => {
         parseChecked(text);
       }),
-      { numRuns: 2000 },
+      { ...fcParams(), numRuns: 2000 },
     );
   });
 
@@ -178,7 +207,7 @@ describe('config properties', () => {
         expect(c.ha.nodeId).toBe(v.ha.node_id);
         checkInvariants(c);
       }),
-      { numRuns: 300 },
+      { ...fcParams(), numRuns: 300 },
     );
   });
 });

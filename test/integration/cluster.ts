@@ -52,6 +52,8 @@ export interface NodeSpec {
   windowSeconds?: number;
   preempt?: boolean;
   role?: 'auto' | 'primary' | 'standby';
+  /** ha.auth; omitted = mode off with no keys. */
+  auth?: { mode: 'off' | 'accept-both' | 'enforce'; keyFile?: string; keyId?: number; freshnessWindowSeconds?: number };
 }
 
 export class NodeProcess {
@@ -169,6 +171,15 @@ export async function startNode(spec: NodeSpec): Promise<NodeProcess> {
       `    port: ${spec.port}`,
       `    interval_seconds: ${spec.intervalSeconds ?? 0.2}`,
       `    timeout_seconds: ${spec.timeoutSeconds ?? 0.6}`,
+      ...(spec.auth === undefined
+        ? []
+        : [
+            '  auth:',
+            `    mode: ${spec.auth.mode}`,
+            ...(spec.auth.keyFile === undefined ? [] : [`    key_file: ${JSON.stringify(spec.auth.keyFile)}`]),
+            ...(spec.auth.keyId === undefined ? [] : [`    key_id: ${spec.auth.keyId}`]),
+            ...(spec.auth.freshnessWindowSeconds === undefined ? [] : [`    freshness_window_seconds: ${spec.auth.freshnessWindowSeconds}`]),
+          ]),
       'status:',
       '  host: 127.0.0.1',
       `  port: ${statusPort}`,
