@@ -6,7 +6,12 @@ import { randomNetwork, startNode, stopAll, type NodeProcess } from './cluster.t
 // Short timings keep the suite fast; the bounds below are stated in terms of them.
 const INTERVAL_MS = 200;
 const TIMEOUT_MS = 600;
-const WINDOW_MS = 500;
+/**
+ * The election window the pair tests use: wide enough that two processes started together
+ * (each compiling its TypeScript on a loaded 2-core machine) still meet inside it, because the
+ * rule under test (priority, then lowest IP) only applies to nodes that do.
+ */
+const WINDOW_SECONDS = 2;
 /** Process start-up (tsx compile) and scheduling noise on a loaded 2-core CI machine. */
 const STARTUP_MS = 15_000;
 const SLACK_MS = 1_500;
@@ -19,7 +24,7 @@ afterEach(async () => {
 
 async function pair(a: { nodeId: string; priority?: number }, b: { nodeId: string; priority?: number }) {
   const net = randomNetwork();
-  const [na, nb] = await Promise.all([startNode({ ...net, ...a }), startNode({ ...net, ...b })]);
+  const [na, nb] = await Promise.all([startNode({ ...net, windowSeconds: WINDOW_SECONDS, ...a }), startNode({ ...net, windowSeconds: WINDOW_SECONDS, ...b })]);
   nodes.push(na, nb);
   return { net, a: na, b: nb };
 }
@@ -137,8 +142,12 @@ describe('two real nodes on loopback multicast', () => {
   it('SIGTERM on the primary hands over: the standby takes over long before the timeout, and the old primary exits cleanly', async () => {
     const net = randomNetwork();
     const slow = { intervalSeconds: 1, timeoutSeconds: 5, windowSeconds: 0.5 };
-    const [a, b] = await Promise.all([startNode({ ...net, ...slow, nodeId: '127.0.0.2' }), startNode({ ...net, ...slow, nodeId: '127.0.0.3' })]);
-    nodes.push(a, b);
+    // a first and primary before b starts: this test is about the hand-over, not a close election.
+    const a = await startNode({ ...net, ...slow, nodeId: '127.0.0.2' });
+    nodes.push(a);
+    await a.waitForRole('primary', STARTUP_MS);
+    const b = await startNode({ ...net, ...slow, nodeId: '127.0.0.3' });
+    nodes.push(b);
     const { p } = await settled(a, b);
     const from = b.logs.length;
     const sentAt = performance.now();

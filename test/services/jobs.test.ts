@@ -106,7 +106,9 @@ describe('leaderJobs', () => {
     const a = new HaNode({ config: config(net, '127.0.0.6', '  priority: 10\n'), logger: silent, services: [jobsA] });
     const b = new HaNode({ config: config(net, '127.0.0.7'), logger: silent, services: [jobsB] });
     nodes.push(a, b);
+    // a first, so that the test is about the standby's jobs, not about a close election under load.
     a.start();
+    await until('a primary', () => a.status().role === 'primary');
     b.start();
     await until('a primary and b standby', () => a.status().role === 'primary' && b.status().role === 'standby');
     await until('standby task runs', () => standbySeen.length >= 3);
