@@ -4,9 +4,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { CONFIG_KEYS } from '../src/config/index.ts';
+import { configTableRow } from '../src/config/table.ts';
 
 const HEADER = '| key | environment variable | type | default | meaning |';
-const rows = CONFIG_KEYS.map((k) => `| \`${k.path}\` | \`${k.env}\` | ${k.type} | ${k.default} | ${k.doc} |`);
+const rows = CONFIG_KEYS.map(configTableRow);
 const table = [HEADER, '|---|---|---|---|---|', ...rows];
 
 if (process.argv.includes('--write')) {

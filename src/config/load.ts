@@ -350,6 +350,29 @@ function crossChecks(c: Collector): void {
   c.problem(at, `must be greater than ${iv} (${interval / 1000}), found ${what}`);
 }
 
+/** Lease timing (redis/etcd): retry period < renew deadline < TTL, one problem each. */
+function leaseChecks(c: Collector): void {
+  const valid = (...paths: string[]) => paths.every((p) => c.values.has(p) && !c.invalid.has(p));
+  const ttl = 'ha.lease.ttl_seconds';
+  const deadline = 'ha.lease.renew_deadline_seconds';
+  const retry = 'ha.lease.retry_period_seconds';
+  const s = (p: string) => (c.values.get(p) as number) / 1000;
+  const shown = (p: string) => (c.origins.get(p)!.source === 'defaults' ? `the default ${s(p)}` : String(s(p)));
+  if (valid(ttl, deadline) && s(deadline) >= s(ttl)) {
+    c.problem(c.origins.get(deadline)!, `must be less than ${ttl} (${s(ttl)}), found ${shown(deadline)}: the primary must step down before its lease can pass to another node`);
+  }
+  if (valid(deadline, retry) && s(retry) >= s(deadline)) {
+    c.problem(c.origins.get(retry)!, `must be less than ${deadline} (${s(deadline)}), found ${shown(retry)}: at least one renewal must fit before the deadline`);
+  }
+  const backend = c.values.get('ha.backend');
+  if (backend === 'etcd' && valid(ttl) && !Number.isInteger(s(ttl))) {
+    c.problem(c.origins.get(ttl)!, `must be a whole number of seconds with ha.backend etcd (etcd leases have second granularity), found ${s(ttl)}`);
+  }
+  if ((backend === 'redis' || backend === 'etcd') && c.values.get('ha.role') === 'primary') {
+    c.problem(c.origins.get('ha.role')!, `primary cannot be forced with ha.backend ${String(backend)}: the lease decides; use auto or standby`);
+  }
+}
+
 /** Reference application: checks between its keys, one problem each. */
 function referenceChecks(c: Collector): void {
   const valid = (...paths: string[]) => paths.every((p) => c.values.has(p) && !c.invalid.has(p));
@@ -421,6 +444,7 @@ function finish(c: Collector, opts: Omit<LoadOptions, 'file'>): HastateConfig {
   if (c.fileOk) {
     applyDefaults(c, opts);
     crossChecks(c);
+    leaseChecks(c);
     referenceChecks(c);
     keys = authChecks(c, env);
   }

@@ -7,6 +7,8 @@
 import { AUTH_MODES, MAX_KEY_ID, type AuthKeyring, type AuthMode } from '../transport/auth.ts';
 
 export const ROLES = ['auto', 'primary', 'standby'] as const;
+export const BACKENDS = ['multicast', 'redis', 'etcd', 'single'] as const;
+export type Backend = (typeof BACKENDS)[number];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type Role = (typeof ROLES)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -14,6 +16,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface HastateConfig {
   ha: {
     enabled: boolean;
+    backend: Backend;
     multicastGroup: string;
     interface: string;
     nodeId: string;
@@ -33,6 +36,10 @@ export interface HastateConfig {
       /** Read from keyFile/keyEnv at load time (not a key of its own; never rendered). null = no source. */
       keys: AuthKeyring | null;
     };
+    /** Lease timing for the redis and etcd backends. */
+    lease: { ttlMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+    redis: { url: string; keyPrefix: string };
+    etcd: { endpoints: string; prefix: string };
   };
   status: { enabled: boolean; host: string; port: number };
   log: { level: LogLevel };
@@ -85,7 +92,7 @@ export interface KeySpec {
 }
 
 /** Keys whose values are mappings of further keys. */
-export const SECTIONS: readonly string[] = ['ha', 'ha.heartbeat', 'ha.auth', 'status', 'log', 'notify', 'reference', 'reference.monitor', 'reference.alerts', 'reference.bmc'];
+export const SECTIONS: readonly string[] = ['ha', 'ha.heartbeat', 'ha.auth', 'ha.lease', 'ha.redis', 'ha.etcd', 'status', 'log', 'notify', 'reference', 'reference.monitor', 'reference.alerts', 'reference.bmc'];
 
 // ---------------------------------------------------------------- describing values
 
@@ -213,6 +220,44 @@ function httpUrlCheck(v: unknown): CheckResult {
   return ok((v as string).replace(/\/+$/, ''));
 }
 
+function redisUrlCheck(v: unknown): CheckResult {
+  const notString = stringOr(v, ' (redis:// or rediss:// URL)');
+  if (notString) return notString;
+  let url: URL;
+  try {
+    url = new URL(v as string);
+  } catch {
+    return bad(`${quote(v as string)} is not a URL`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return bad(`${quote(v as string)} must use redis or rediss, found ${url.protocol}`);
+  if (url.hostname === '') return bad(`${quote(v as string)} has no host`);
+  return ok(v);
+}
+
+/** Comma-separated http(s) base URLs of etcd members. */
+function endpointsCheck(v: unknown): CheckResult {
+  const notString = stringOr(v, ' (comma-separated http:// URLs)');
+  if (notString) return notString;
+  const parts = (v as string).split(',').map((s) => s.trim());
+  if (parts.length > 16) return bad(`must list at most 16 endpoints, found ${parts.length}`);
+  const out: string[] = [];
+  for (const [i, part] of parts.entries()) {
+    const r = httpUrlCheck(part);
+    if (!r.ok) return bad(`endpoint ${i + 1}: ${r.message}`);
+    out.push(r.value as string);
+  }
+  return ok(out.join(','));
+}
+
+/** A key prefix for Redis keys or etcd keys: printable, no spaces, bounded. */
+function prefixCheck(v: unknown): CheckResult {
+  const notString = stringOr(v);
+  if (notString) return notString;
+  const s = v as string;
+  if (!/^[\x21-\x7e]{1,128}$/.test(s)) return bad(`${quote(s)} must be 1-128 printable ASCII characters without spaces`);
+  return ok(s);
+}
+
 /** Upper bound for a file path, in characters. */
 export const MAX_PATH_CHARS = 4096;
 
@@ -290,6 +335,7 @@ const command = (path: string, doc: string): Entry => ({
 
 const ENTRIES: readonly Entry[] = [
   { path: 'ha.enabled', type: 'boolean', envKind: 'boolean', defaultValue: true, doc: 'Take part in primary/standby election at all.', check: booleanCheck },
+  { path: 'ha.backend', type: BACKENDS.join(' | '), envKind: 'string', defaultValue: 'multicast', doc: 'How nodes agree on the primary: multicast heartbeats on one LAN; a lease in Redis or etcd; or single (always primary, one node). See "Backends".', check: enumCheck(BACKENDS) },
   { path: 'ha.multicast_group', type: 'IPv4 multicast address', envKind: 'string', defaultValue: '224.100.200.16', doc: 'Multicast group that nodes of one cluster share.', check: multicastCheck },
   { path: 'ha.interface', type: 'IPv4 address', envKind: 'string', defaultValue: undefined, defaultDoc: 'first non-internal IPv4 address of the host', doc: 'IPv4 address of the network interface used for multicast.', check: interfaceCheck },
   { path: 'ha.node_id', type: `string (1..${MAX_NODE_ID_BYTES} UTF-8 bytes, no control characters)`, envKind: 'string', defaultValue: undefined, defaultDoc: 'the value of ha.interface', doc: 'Unique name of this node within the cluster.', check: nodeIdCheck },
@@ -305,6 +351,13 @@ const ENTRIES: readonly Entry[] = [
   { path: 'ha.auth.key_env', type: 'environment variable name ("" = none)', envKind: 'string', defaultValue: '', defaultDoc: '"" (none)', doc: 'Environment variable holding the shared keys in the same `id:secret` format (entries separated by spaces, commas or newlines). Keys from key_file and key_env are merged.', check: envNameCheck },
   { path: 'ha.auth.key_id', type: `integer (0..${MAX_KEY_ID})`, envKind: 'number', defaultValue: 1, doc: 'Id of the key this node signs with; every key in the sources is accepted, which is how a rotation runs.', check: integerCheck(0, MAX_KEY_ID, 'a key id') },
   seconds('ha.auth.freshness_window_seconds', 30, 'Tagged datagrams whose stamp is further than this from our wall clock are dropped before the tag is computed (needs clocks in sync, e.g. NTP).'),
+  seconds('ha.lease.ttl_seconds', 15, 'redis/etcd: a lease not renewed for this long expires and another node may take it (etcd: whole seconds).'),
+  seconds('ha.lease.renew_deadline_seconds', 10, 'redis/etcd: a primary whose last successful renewal was sent longer ago than this steps down; must be less than ttl_seconds.'),
+  seconds('ha.lease.retry_period_seconds', 2, 'redis/etcd: time between renewals, and between campaigns of the other nodes; must be less than renew_deadline_seconds.'),
+  { path: 'ha.redis.url', type: 'redis:// or rediss:// URL', envKind: 'string', defaultValue: 'redis://127.0.0.1:6379', doc: 'The Redis server holding the lease (backend redis).', check: redisUrlCheck },
+  { path: 'ha.redis.key_prefix', type: 'string (1..128 printable ASCII, no spaces)', envKind: 'string', defaultValue: 'hastate', doc: 'Prefix of the lease, token, leader-info and worker-registry keys; one per cluster.', check: prefixCheck },
+  { path: 'ha.etcd.endpoints', type: 'comma-separated http(s) URLs (at most 16)', envKind: 'string', defaultValue: 'http://127.0.0.1:2379', doc: 'etcd members to talk to (backend etcd), tried in order.', check: endpointsCheck },
+  { path: 'ha.etcd.prefix', type: 'string (1..128 printable ASCII, no spaces)', envKind: 'string', defaultValue: '/hastate/election', doc: 'Election prefix in etcd; one per cluster.', check: prefixCheck },
   { path: 'status.enabled', type: 'boolean', envKind: 'boolean', defaultValue: true, doc: 'Serve the HTTP status endpoint.', check: booleanCheck },
   { path: 'status.host', type: 'IPv4 address or "localhost"', envKind: 'string', defaultValue: '127.0.0.1', doc: 'Address the status endpoint listens on.', check: hostCheck },
   { path: 'status.port', type: 'integer (0..65535, 0 = any free port)', envKind: 'number', defaultValue: 9990, doc: 'TCP port of the status endpoint.', check: integerCheck(0, 65535, 'a port number') },

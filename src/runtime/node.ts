@@ -3,13 +3,16 @@
  * transport, the host clock, the supervised service actors, and the log. Everything it
  * decides comes from the machine; this file only does I/O and bookkeeping.
  */
-import { createActor, fromCallback, type Actor, type AnyActorRef, type InspectionEvent } from 'xstate';
+import { createActor, fromCallback, type Actor, type AnyActorRef, type AnyStateMachine, type InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
 import { roleMachine, roleOf, type Role, type SendEvent } from '../../machines/role.machine.ts';
 import { serviceMachine, type ServiceContext as SupervisorContext } from '../../machines/service.machine.ts';
 import type { HastateConfig } from '../config/index.ts';
+import { leaseMachine } from '../../machines/lease.machine.ts';
 import { createMulticastTransport } from '../transport/multicast.ts';
-import type { TransportStats } from '../transport/stats.ts';
+import { TransportStats } from '../transport/stats.ts';
+import type { Coordinator } from '../backends/coordinator.ts';
+import { createCoordinator } from '../backends/index.ts';
 import { createServiceRunner } from '../services/runner.ts';
 import type { ServiceDefinition } from '../services/types.ts';
 import type { NodeStatus, ServiceStatus } from './status.ts';
@@ -26,6 +29,14 @@ export interface NodeOptions {
   services?: readonly ServiceDefinition[];
   /** XState inspection observer for the whole actor system (e.g. the Stately inspector). */
   inspect?: (event: InspectionEvent) => void;
+}
+
+/** The context fields both role machines share. */
+interface CommonContext {
+  epoch: number;
+  primaryId: string | null;
+  reason: string;
+  roleChanges: number;
 }
 
 export interface RoleChange {
@@ -48,9 +59,14 @@ export class HaNode {
   readonly #services: readonly ServiceDefinition[];
   readonly #inspect: ((event: InspectionEvent) => void) | undefined;
   readonly #pendingStops = new Set<Promise<void>>();
-  readonly #transport: ReturnType<typeof createMulticastTransport>;
+  /** multicast backend only. */
+  readonly #transport: ReturnType<typeof createMulticastTransport> | null = null;
+  /** redis and etcd backends only. */
+  readonly #coordinator: Coordinator | null = null;
+  readonly #idleStats = new TransportStats();
   readonly #listeners = new Set<(change: RoleChange) => void>();
-  #actor: Actor<typeof roleMachine> | null = null;
+  /** The role machine (multicast, single) or the lease machine (redis, etcd); same roles, same context fields. */
+  #actor: Actor<AnyStateMachine> | null = null;
   #startedMs = 0;
   #lastRole: Role = 'unknown';
   #lastEpoch = 0;
@@ -66,6 +82,11 @@ export class HaNode {
       names.add(s.name);
     }
     const ha = opts.config.ha;
+    if (!ha.enabled || ha.backend === 'single') return;
+    if (ha.backend === 'redis' || ha.backend === 'etcd') {
+      this.#coordinator = createCoordinator(opts.config, this.log, () => ({ role: this.#lastRole, epoch: this.#lastEpoch }));
+      return;
+    }
     this.#transport = createMulticastTransport({
       group: ha.multicastGroup,
       port: ha.heartbeat.port,
@@ -80,48 +101,72 @@ export class HaNode {
   start(): void {
     if (this.#actor !== null) throw new Error('HaNode.start() called twice');
     const ha = this.config.ha;
-    // ha.enabled: false is the seed's "no HA" setting: act as primary, coordinate with nobody.
-    const standalone = fromCallback<SendEvent, { nodeId: string }>(({ sendBack }) => {
-      sendBack({ type: 'TRANSPORT.UP' });
+    const service = serviceMachine.provide({
+      actors: { runService: createServiceRunner({ nodeId: ha.nodeId, log: this.log, pendingStops: this.#pendingStops }) },
     });
-    if (!ha.enabled) this.log.warn('ha.enabled is false: this node acts as primary without coordinating with any other node');
-    const machine = roleMachine.provide({
-      actors: {
-        transport: ha.enabled ? this.#transport.transport : standalone,
-        confirmSilence: this.#transport.confirmSilence,
-        service: serviceMachine.provide({
-          actors: { runService: createServiceRunner({ nodeId: ha.nodeId, log: this.log, pendingStops: this.#pendingStops }) },
-        }),
-      },
-    });
-    const actor = createActor(machine, {
-      clock: hostClock,
-      ...(this.#inspect ? { inspect: this.#inspect } : {}),
-      input: {
-        nodeId: ha.nodeId,
-        priority: ha.priority,
-        mode: ha.enabled ? ha.role : 'primary',
-        preempt: ha.preempt,
-        timing: { electionWindowMs: ha.electionWindowMs, heartbeatIntervalMs: ha.heartbeat.intervalMs, heartbeatTimeoutMs: ha.heartbeat.timeoutMs },
-        services: this.#services.map((definition) => ({ name: definition.name, definition })),
-      },
-    });
+    const services = this.#services.map((definition) => ({ name: definition.name, definition }));
+    let actor: Actor<AnyStateMachine>;
+    const options = { clock: hostClock, ...(this.#inspect ? { inspect: this.#inspect } : {}) };
+    if (this.#coordinator !== null) {
+      const machine = leaseMachine.provide({ actors: { coordinator: this.#coordinator.coordinator as never, service } });
+      actor = createActor(machine, {
+        ...options,
+        input: { nodeId: ha.nodeId, timing: ha.lease, mode: ha.role === 'standby' ? 'standby' : 'auto', services },
+      }) as unknown as Actor<AnyStateMachine>;
+    } else {
+      // ha.enabled: false is the seed's "no HA" setting, and ha.backend single its successor:
+      // act as primary, coordinate with nobody.
+      const standalone = fromCallback<SendEvent, { nodeId: string }>(({ sendBack }) => {
+        sendBack({ type: 'TRANSPORT.UP' });
+      });
+      if (!ha.enabled) this.log.warn('ha.enabled is false: this node acts as primary without coordinating with any other node');
+      else if (this.#transport === null) this.log.info('ha.backend is single: this node is always primary');
+      const machine = roleMachine.provide({
+        actors: {
+          transport: this.#transport?.transport ?? standalone,
+          confirmSilence: this.#transport?.confirmSilence ?? fromCallback(({ sendBack }) => sendBack({ type: 'SILENCE.CONFIRMED' })),
+          service,
+        },
+      });
+      actor = createActor(machine, {
+        ...options,
+        input: {
+          nodeId: ha.nodeId,
+          priority: ha.priority,
+          mode: this.#transport !== null ? ha.role : 'primary',
+          preempt: ha.preempt,
+          timing: { electionWindowMs: ha.electionWindowMs, heartbeatIntervalMs: ha.heartbeat.intervalMs, heartbeatTimeoutMs: ha.heartbeat.timeoutMs },
+          services,
+        },
+      }) as unknown as Actor<AnyStateMachine>;
+    }
     this.#actor = actor;
     this.#startedMs = monotonicMs();
     actor.subscribe({
-      next: (snapshot) => this.#observe(roleOf(snapshot.value), snapshot.context.epoch, snapshot.context.primaryId, snapshot.context.reason),
+      next: (snapshot) => {
+        const ctx = snapshot.context as CommonContext;
+        this.#observe(roleOf(snapshot.value), ctx.epoch, ctx.primaryId, ctx.reason);
+      },
       error: (error) => this.log.fatal({ err: error }, 'role machine failed'),
     });
-    this.log.info(
-      { priority: ha.priority, mode: ha.role, preempt: ha.preempt, group: ha.multicastGroup, port: ha.heartbeat.port, auth: ha.auth.mode, authKeyIds: ha.auth.keys?.ids ?? [], version: VERSION },
-      'node starting',
-    );
+    const where =
+      this.#coordinator !== null
+        ? { backend: ha.backend, ...this.#coordinator.describe(), lease: ha.lease }
+        : { backend: this.#transport === null ? 'single' : 'multicast', group: ha.multicastGroup, port: ha.heartbeat.port, auth: ha.auth.mode, authKeyIds: ha.auth.keys?.ids ?? [] };
+    this.log.info({ priority: ha.priority, mode: ha.role, preempt: ha.preempt, ...where, version: VERSION }, 'node starting');
     actor.start();
+  }
+
+  /** Flushes whatever carries our last words (a leaving declaration, a lease release). */
+  #flush(timeoutMs: number): Promise<void> {
+    if (this.#transport !== null) return this.#transport.flush(timeoutMs);
+    if (this.#coordinator !== null) return this.#coordinator.flush(timeoutMs);
+    return Promise.resolve();
   }
 
   /** Counters and the peer table of the transport, for metrics. Read-only by convention. */
   get transportStats(): TransportStats {
-    return this.#transport.stats;
+    return this.#transport?.stats ?? this.#coordinator?.stats ?? this.#idleStats;
   }
 
   /** Role changes and new epochs, as the log line reports them. */
@@ -141,7 +186,7 @@ export class HaNode {
     if (before !== 'primary') return { resigned: false, role: before, epoch: actor.getSnapshot().context.epoch };
     this.log.info('resigning: handing the primary role over');
     actor.send({ type: 'RESIGN' });
-    await this.#transport.flush(FLUSH_DEADLINE_MS);
+    await this.#flush(FLUSH_DEADLINE_MS);
     const after = actor.getSnapshot();
     return { resigned: true, role: roleOf(after.value), epoch: after.context.epoch };
   }
@@ -169,8 +214,8 @@ export class HaNode {
 
   status(): NodeStatus {
     const snapshot = this.#actor?.getSnapshot();
-    const ctx = snapshot?.context;
-    const stats = this.#transport.stats;
+    const ctx = snapshot?.context as CommonContext | undefined;
+    const stats = this.transportStats;
     const now = monotonicMs();
     const ha = this.config.ha;
     return {
@@ -191,8 +236,17 @@ export class HaNode {
       reason: ctx?.reason ?? 'stopped',
       droppedPackets: { total: stats.droppedTotal, byReason: { ...stats.dropped } },
       packets: { sent: stats.sent, received: stats.received, sendErrors: stats.sendErrors },
-      transport: { up: stats.up, lastError: stats.lastError, group: ha.multicastGroup, port: ha.heartbeat.port, interface: ha.interface },
-      timing: { electionWindowMs: ha.electionWindowMs, heartbeatIntervalMs: ha.heartbeat.intervalMs, heartbeatTimeoutMs: ha.heartbeat.timeoutMs },
+      backend: ha.enabled ? ha.backend : 'single',
+      transport:
+        this.#coordinator !== null
+          ? { up: stats.up, lastError: stats.lastError, group: '', port: 0, interface: '', coordinator: this.#coordinator.describe() }
+          : { up: this.#transport === null ? true : stats.up, lastError: stats.lastError, group: ha.multicastGroup, port: ha.heartbeat.port, interface: ha.interface },
+      timing: {
+        electionWindowMs: ha.electionWindowMs,
+        heartbeatIntervalMs: ha.heartbeat.intervalMs,
+        heartbeatTimeoutMs: ha.heartbeat.timeoutMs,
+        ...(this.#coordinator !== null ? { lease: { ...ha.lease } } : {}),
+      },
       peers: [...stats.peers.values()].map((p) => ({
         nodeId: p.nodeId,
         role: p.role,

@@ -38,8 +38,11 @@ export interface NodeStatus {
   reason: string;
   droppedPackets: { total: number; byReason: Record<string, number> };
   packets: { sent: number; received: number; sendErrors: number };
-  transport: { up: boolean; lastError: string | null; group: string; port: number; interface: string };
-  timing: { electionWindowMs: number; heartbeatIntervalMs: number; heartbeatTimeoutMs: number };
+  /** ha.backend in effect (ha.enabled false counts as single). */
+  backend: 'multicast' | 'redis' | 'etcd' | 'single';
+  /** For redis/etcd, group/port/interface are empty and `coordinator` names the server. */
+  transport: { up: boolean; lastError: string | null; group: string; port: number; interface: string; coordinator?: Record<string, unknown> };
+  timing: { electionWindowMs: number; heartbeatIntervalMs: number; heartbeatTimeoutMs: number; lease?: { ttlMs: number; renewDeadlineMs: number; retryPeriodMs: number } };
   peers: PeerStatus[];
   services: ServiceStatus[];
   uptimeMs: number;

@@ -32,6 +32,7 @@ export function problems(text: string, env: Record<string, string | undefined> =
 export const DEFAULTS: HastateConfig = {
   ha: {
     enabled: true,
+    backend: 'multicast',
     multicastGroup: '224.100.200.16',
     interface: '10.1.2.3',
     nodeId: '10.1.2.3',
@@ -41,6 +42,9 @@ export const DEFAULTS: HastateConfig = {
     electionWindowMs: 2000,
     heartbeat: { port: 9999, intervalMs: 3000, timeoutMs: 9000 },
     auth: { mode: 'off', keyFile: '', keyEnv: '', keyId: 1, freshnessWindowMs: 30_000, keys: null },
+    lease: { ttlMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
+    redis: { url: 'redis://127.0.0.1:6379', keyPrefix: 'hastate' },
+    etcd: { endpoints: 'http://127.0.0.1:2379', prefix: '/hastate/election' },
   },
   status: { enabled: true, host: '127.0.0.1', port: 9990 },
   log: { level: 'info' },

@@ -48,6 +48,10 @@ describe('loading configuration', () => {
         electionWindowMs: 250,
         heartbeat: { port: 7000, intervalMs: 200, timeoutMs: 700 },
         auth: DEFAULTS.ha.auth,
+        backend: DEFAULTS.ha.backend,
+        lease: DEFAULTS.ha.lease,
+        redis: DEFAULTS.ha.redis,
+        etcd: DEFAULTS.ha.etcd,
       },
       status: { enabled: false, host: 'localhost', port: 0 },
       log: { level: 'silent' },
@@ -104,10 +108,12 @@ describe('loading configuration', () => {
     expect(parseConfigText(text, 'rendered', { env: {}, networkInterfaces: () => ({}) })).toEqual(c);
     expect(renderEffectiveConfig(DEFAULTS)).toContain(
       [
-        'ha:', '  enabled: true', '  multicast_group: 224.100.200.16', '  interface: 10.1.2.3', '  node_id: 10.1.2.3',
+        'ha:', '  enabled: true', '  backend: multicast', '  multicast_group: 224.100.200.16', '  interface: 10.1.2.3', '  node_id: 10.1.2.3',
         '  priority: 0', '  role: auto', '  preempt: false', '  election_window_seconds: 2', '  heartbeat:',
         '    port: 9999', '    interval_seconds: 3', '    timeout_seconds: 9', '  auth:', '    mode: off',
-        '    key_file: ""', '    key_env: ""', '    key_id: 1', '    freshness_window_seconds: 30', 'status:', '  enabled: true',
+        '    key_file: ""', '    key_env: ""', '    key_id: 1', '    freshness_window_seconds: 30', '  lease:',
+        '    ttl_seconds: 15', '    renew_deadline_seconds: 10', '    retry_period_seconds: 2', '  redis:', '    url: redis://127.0.0.1:6379',
+        '    key_prefix: hastate', '  etcd:', '    endpoints: http://127.0.0.1:2379', '    prefix: /hastate/election', 'status:', '  enabled: true',
         '  host: 127.0.0.1', '  port: 9990', 'log:', '  level: info', 'notify:', '  primary: ""', '',
       ].join('\n'),
     );

@@ -13,6 +13,7 @@ export function fakeStatus(over: Partial<NodeStatus> = {}): NodeStatus {
     mode: 'auto',
     preempt: false,
     primaryId: '127.0.0.8',
+    backend: 'multicast',
     lastPrimaryHeartbeatAgeMs: 120,
     roleChanges: 2,
     reason: 'found a live primary 127.0.0.8',

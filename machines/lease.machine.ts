@@ -1,0 +1,258 @@
+/**
+ * The node role statechart under a coordinator (Redis, etcd): unknown -> electing -> primary |
+ * standby, where the primary role is a lease held in the coordinator rather than an outcome of
+ * heartbeats between peers. Used by the `redis` and `etcd` backends; `multicast` uses
+ * role.machine.ts. Services see the same roles and transitions from either machine.
+ *
+ * Pure, like role.machine.ts: coordinator replies and the passing of time go in; commands for
+ * the coordinator (CAMPAIGN, RENEW, RELEASE) and role transitions for services come out. The
+ * `coordinator` actor (src/backends) does the I/O and bounds every request it makes.
+ *
+ * What it guarantees, given the coordinator grants a lease to at most one holder at a time:
+ *  - a node is primary only after the coordinator granted it the lease, and its epoch is the
+ *    lease's fencing token (strictly increasing across grants, issued by the coordinator);
+ *  - a primary that has not renewed successfully within `renewDeadlineMs`, counted from when
+ *    its last successful renewal was sent, steps down on its own clock. With
+ *    `renewDeadlineMs < ttlMs` it does so before the lease can expire and be granted to
+ *    another node, provided the two clocks' rates differ by less than the margin;
+ *  - a lost coordinator is never a reason to stay primary: renewals fail and the deadline fires.
+ * What it does not guarantee: a process paused between two of its own steps (GC, SIGSTOP) can
+ * act once more after the lease expired before its timers run. Services that write to shared
+ * state must pass the epoch (fencing token) along and the store must reject lower tokens.
+ */
+import { and, assign, enqueueActions, fromCallback, not, sendTo, setup } from 'xstate';
+import { serviceMachine, type Role, type RoleTransition } from './service.machine.ts';
+import type { ServiceSpec } from './role.machine.ts';
+
+export interface LeaseTiming {
+  /** How long the coordinator keeps a lease that is not renewed. */
+  ttlMs: number;
+  /** A primary that has not renewed within this long steps down; less than ttlMs. */
+  renewDeadlineMs: number;
+  /** Time between renewals by the primary and between campaigns by the others. */
+  retryPeriodMs: number;
+}
+
+export interface LeaseInput {
+  nodeId: string;
+  timing: LeaseTiming;
+  /** `standby` never campaigns (a node that must not lead); `primary` is refused by config. */
+  mode?: 'auto' | 'standby';
+  services?: readonly ServiceSpec[];
+}
+
+export type LeaseEvent =
+  | { type: 'COORDINATOR.UP' }
+  | { type: 'COORDINATOR.DOWN'; reason: string }
+  /** The coordinator granted us the lease; `rttMs` is the request's round trip. */
+  | { type: 'LEASE.ACQUIRED'; token: number; rttMs: number }
+  | { type: 'LEASE.RENEWED'; token: number; rttMs: number }
+  /** The coordinator says we no longer hold the lease (it expired or another node holds it). */
+  | { type: 'LEASE.LOST'; token: number; reason: string }
+  /** Who holds the lease now; null = nobody (released or expired). */
+  | { type: 'LEADER.OBSERVED'; leaderId: string | null; token: number }
+  | { type: 'RESIGN' };
+
+/** Sent to the coordinator actor. */
+/**
+ * `minToken` is the highest epoch this node has seen: a coordinator that lost its token counter
+ * (a restart without persistence) still issues a token above every token the node knows of.
+ */
+export type CoordinatorCommand = { type: 'CAMPAIGN'; minToken: number } | { type: 'RENEW'; token: number } | { type: 'RELEASE'; token: number };
+
+export interface LeaseContext {
+  nodeId: string;
+  mode: 'auto' | 'standby';
+  timing: LeaseTiming;
+  role: Role;
+  epoch: number;
+  primaryId: string | null;
+  coordinatorUp: boolean;
+  /** Round trip of the last successful grant or renewal: the deadline counts from its sending. */
+  lastRttMs: number;
+  /** Set by RESIGN: do not campaign again for one lease TTL, so another node takes the role. */
+  resigned: boolean;
+  roleChanges: number;
+  reason: string;
+  serviceIds: string[];
+  services: readonly ServiceSpec[];
+}
+
+function transitionOf(context: LeaseContext, to: Role): RoleTransition {
+  return { from: context.role, to, epoch: context.epoch, nodeId: context.nodeId, primaryId: context.primaryId, reason: context.reason };
+}
+
+const tokenOf = (event: LeaseEvent): number => ('token' in event ? event.token : 0);
+
+export const leaseMachine = setup({
+  types: {
+    context: {} as LeaseContext,
+    events: {} as LeaseEvent,
+    input: {} as LeaseInput,
+  },
+  actors: {
+    // Stand-in so the machine runs as it is in the visualizer; src/backends supplies the real one.
+    coordinator: fromCallback<CoordinatorCommand, { nodeId: string }>(() => () => {}),
+    service: serviceMachine,
+  },
+  guards: {
+    isNeverLeader: ({ context }) => context.mode === 'standby',
+    isOtherLeader: ({ context, event }) => event.type === 'LEADER.OBSERVED' && event.leaderId !== null && event.leaderId !== context.nodeId,
+    isNoLeader: ({ event }) => event.type === 'LEADER.OBSERVED' && event.leaderId === null,
+    isOurToken: ({ context, event }) => tokenOf(event) === context.epoch,
+    isNewerLeader: ({ context, event }) =>
+      event.type === 'LEADER.OBSERVED' && event.leaderId !== null && event.leaderId !== context.nodeId && event.token > context.epoch,
+    hasResigned: ({ context }) => context.resigned,
+  },
+  actions: {
+    spawnServices: enqueueActions(({ context, enqueue }) => {
+      for (const spec of context.services) {
+        enqueue.spawnChild('service', { id: `service:${spec.name}`, input: { name: spec.name, definition: spec.definition } });
+      }
+    }),
+    enterRole: enqueueActions(({ context, enqueue }, params: { role: Role }) => {
+      if (context.role === params.role) return;
+      enqueue.assign({ role: params.role, roleChanges: context.roleChanges + 1 });
+      const transition = transitionOf(context, params.role);
+      for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition });
+    }),
+    noteCoordinatorUp: assign({ coordinatorUp: true }),
+    noteCoordinatorDown: assign(({ event }) => ({
+      coordinatorUp: false,
+      reason: event.type === 'COORDINATOR.DOWN' ? `coordinator unreachable: ${event.reason}` : 'coordinator unreachable',
+    })),
+    takeLease: assign(({ context, event }) => ({
+      epoch: Math.max(context.epoch, tokenOf(event)),
+      primaryId: context.nodeId,
+      lastRttMs: event.type === 'LEASE.ACQUIRED' ? event.rttMs : 0,
+      resigned: false,
+      reason: `acquired the lease (token ${tokenOf(event)})`,
+    })),
+    noteRenewal: assign({ lastRttMs: ({ event }) => (event.type === 'LEASE.RENEWED' ? event.rttMs : 0) }),
+    /** Services hear a new leader or term as standby -> standby, as with role.machine.ts. */
+    followLeader: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'LEADER.OBSERVED' || event.leaderId === null) return;
+      const epoch = Math.max(context.epoch, event.token);
+      if (event.leaderId === context.primaryId && epoch === context.epoch) return;
+      const next = { ...context, primaryId: event.leaderId, epoch, reason: `lease held by ${event.leaderId} (token ${event.token})` };
+      enqueue.assign({ primaryId: next.primaryId, epoch: next.epoch, reason: next.reason });
+      if (context.role !== 'standby') return;
+      for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition: transitionOf(next, 'standby') });
+    }),
+    forgetLeader: assign({ primaryId: null }),
+    noteStepDown: assign((_, params: { reason: string }) => ({ primaryId: null, reason: params.reason })),
+    noteLost: assign(({ event }) => ({ primaryId: null, reason: event.type === 'LEASE.LOST' ? `lost the lease: ${event.reason}` : 'lost the lease' })),
+    noteResigned: assign({ primaryId: null, resigned: true, reason: 'resigned: released the lease' }),
+    clearResigned: assign({ resigned: false }),
+    sendCampaign: sendTo('coordinator', ({ context }): CoordinatorCommand => ({ type: 'CAMPAIGN', minToken: context.epoch })),
+    sendRenew: sendTo('coordinator', ({ context }): CoordinatorCommand => ({ type: 'RENEW', token: context.epoch })),
+    sendRelease: sendTo('coordinator', ({ context }): CoordinatorCommand => ({ type: 'RELEASE', token: context.epoch })),
+  },
+  delays: {
+    retryPeriod: ({ context }) => context.timing.retryPeriodMs,
+    leaseTtl: ({ context }) => context.timing.ttlMs,
+    // Counted from when the last successful request was sent, not from when its reply arrived.
+    renewDeadline: ({ context }) => Math.max(0, context.timing.renewDeadlineMs - context.lastRttMs),
+  },
+}).createMachine({
+  id: 'lease',
+  context: ({ input }) => ({
+    nodeId: input.nodeId,
+    mode: input.mode ?? 'auto',
+    timing: input.timing,
+    role: 'unknown',
+    epoch: 0,
+    primaryId: null,
+    coordinatorUp: false,
+    lastRttMs: 0,
+    resigned: false,
+    roleChanges: 0,
+    reason: 'starting',
+    serviceIds: (input.services ?? []).map((s) => `service:${s.name}`),
+    services: input.services ?? [],
+  }),
+  entry: 'spawnServices',
+  invoke: { id: 'coordinator', src: 'coordinator', input: ({ context }) => ({ nodeId: context.nodeId }) },
+  on: {
+    'COORDINATOR.UP': { actions: 'noteCoordinatorUp' },
+    'COORDINATOR.DOWN': { actions: 'noteCoordinatorDown' },
+  },
+  initial: 'unknown',
+  states: {
+    unknown: {
+      entry: { type: 'enterRole', params: { role: 'unknown' } },
+      on: {
+        'COORDINATOR.UP': [
+          { guard: 'isNeverLeader', target: 'standby', actions: 'noteCoordinatorUp' },
+          { target: 'electing', actions: 'noteCoordinatorUp' },
+        ],
+      },
+    },
+    electing: {
+      entry: ['forgetLeader', { type: 'enterRole', params: { role: 'electing' } }, 'sendCampaign'],
+      after: { retryPeriod: { target: 'electing', reenter: true } },
+      on: {
+        'LEASE.ACQUIRED': { target: 'primary', actions: 'takeLease' },
+        'LEADER.OBSERVED': [
+          { guard: 'isOtherLeader', target: 'standby', actions: 'followLeader' },
+          { guard: 'isNoLeader', actions: 'sendCampaign' },
+        ],
+      },
+    },
+    primary: {
+      entry: { type: 'enterRole', params: { role: 'primary' } },
+      type: 'parallel',
+      on: {
+        'LEASE.LOST': { guard: 'isOurToken', target: 'electing', actions: ['noteLost', 'sendRelease'] },
+        'LEADER.OBSERVED': { guard: 'isNewerLeader', target: 'standby', actions: ['noteLost', 'followLeader'] },
+        // Release first: the others hear of it and campaign at once instead of waiting for the TTL.
+        RESIGN: { target: 'standby', actions: ['noteResigned', 'sendRelease'] },
+      },
+      states: {
+        renew: {
+          initial: 'waiting',
+          states: {
+            waiting: { after: { retryPeriod: { target: 'waiting', reenter: true, actions: 'sendRenew' } } },
+          },
+        },
+        deadline: {
+          initial: 'valid',
+          states: {
+            valid: {
+              after: {
+                renewDeadline: {
+                  target: '#lease.electing',
+                  actions: [{ type: 'noteStepDown', params: { reason: 'no successful renewal within the renew deadline' } }, 'sendRelease'],
+                },
+              },
+              on: { 'LEASE.RENEWED': { guard: 'isOurToken', target: 'valid', reenter: true, actions: 'noteRenewal' } },
+            },
+          },
+        },
+      },
+    },
+    standby: {
+      entry: { type: 'enterRole', params: { role: 'standby' } },
+      on: {
+        'LEASE.ACQUIRED': { guard: not('isNeverLeader'), target: 'primary', actions: 'takeLease' },
+        'LEADER.OBSERVED': [
+          { guard: 'isOtherLeader', actions: 'followLeader' },
+          // The leader may be gone: look now. Its answer names the leader, or grants us the lease.
+          { guard: and(['isNoLeader', not('isNeverLeader'), not('hasResigned')]), actions: 'sendCampaign' },
+        ],
+      },
+      initial: 'choosing',
+      states: {
+        choosing: {
+          always: [{ guard: 'isNeverLeader', target: 'passive' }, { guard: 'hasResigned', target: 'holdingOff' }, { target: 'watching' }],
+        },
+        // Campaign every period: a lease that expired (its holder crashed) is taken within TTL + period.
+        watching: { after: { retryPeriod: { target: 'watching', reenter: true, actions: 'sendCampaign' } } },
+        holdingOff: { after: { leaseTtl: { target: 'watching', actions: 'clearResigned' } } },
+        passive: {},
+      },
+    },
+  },
+});
+
+export type LeaseMachine = typeof leaseMachine;

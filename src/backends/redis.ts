@@ -1,0 +1,191 @@
+/**
+ * The Redis coordinator: the lease machine's `coordinator` actor on a Redis server.
+ *
+ * One key holds the lease (`SET key value NX PX ttl`, inside a script that also takes the
+ * fencing token from `INCR`); the holder renews it with a compare-and-set script and releases it
+ * the same way. Grants and releases are published on a channel, so the others campaign at once
+ * after a release instead of waiting for their next period. A worker registry (one hash, one
+ * field per node, server-clock timestamps, expired fields removed) shows every live node.
+ *
+ * Every request is bounded (`requestTimeoutMs`) and fails fast while disconnected; the client
+ * reconnects with capped exponential backoff. A failed renewal is reported as nothing at all:
+ * the machine's renew deadline, not this file, decides when to step down.
+ */
+import { Redis } from 'ioredis';
+import { fromCallback } from 'xstate';
+import type { Logger } from 'pino';
+import type { CoordinatorCommand, LeaseEvent, LeaseTiming } from '../../machines/lease.machine.ts';
+import { TransportStats } from '../transport/stats.ts';
+import { monotonicMs } from '../runtime/clock.ts';
+import { ACQUIRE, HEARTBEAT, leaseValue, parseLeaseValue, RELEASE, RENEW } from './redis-scripts.ts';
+import type { Coordinator, WorkerReport } from './coordinator.ts';
+
+export interface RedisCoordinatorOptions {
+  url: string;
+  /** Every key and the channel start with this; one prefix per cluster. */
+  keyPrefix: string;
+  nodeId: string;
+  timing: LeaseTiming;
+  log: Logger;
+  /** The node's current role and epoch, for the worker registry. */
+  report: () => WorkerReport;
+  /** Reconnect backoff: first delay and cap. */
+  reconnectBaseMs?: number;
+  reconnectMaxMs?: number;
+}
+
+/** Registry entries older than this many lease TTLs are removed. */
+const WORKER_EXPIRY_TTLS = 3;
+
+export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinator {
+  const stats = new TransportStats();
+  const log = opts.log.child({ component: 'redis' });
+  const keys = {
+    leader: `${opts.keyPrefix}:leader`,
+    token: `${opts.keyPrefix}:token`,
+    info: `${opts.keyPrefix}:leader-info`,
+    workers: `${opts.keyPrefix}:workers`,
+    events: `${opts.keyPrefix}:events`,
+  };
+  const { retryPeriodMs, ttlMs } = opts.timing;
+  // A request that outlives one period is useless: the next one is already due.
+  const requestTimeoutMs = Math.max(50, Math.min(retryPeriodMs, 2_000));
+  const reconnectBaseMs = opts.reconnectBaseMs ?? 100;
+  const reconnectMaxMs = opts.reconnectMaxMs ?? 2_000;
+  const pending = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    pending.add(p);
+    void p.finally(() => pending.delete(p)).catch(() => {});
+    return p;
+  };
+
+  const coordinator = fromCallback<CoordinatorCommand, { nodeId: string }>(({ sendBack, receive }) => {
+    const send = (e: LeaseEvent) => sendBack(e);
+    const common = {
+      retryStrategy: (times: number) => Math.min(reconnectBaseMs * 2 ** Math.min(times - 1, 10), reconnectMaxMs),
+      connectTimeout: Math.max(requestTimeoutMs, 500),
+      lazyConnect: false,
+    };
+    const cmd = new Redis(opts.url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: requestTimeoutMs });
+    const sub = new Redis(opts.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    let closed = false;
+
+    cmd.on('ready', () => {
+      stats.up = true;
+      stats.lastError = null;
+      log.info({ url: opts.url }, 'redis connected');
+      send({ type: 'COORDINATOR.UP' });
+    });
+    cmd.on('close', () => {
+      if (closed || !stats.up) return;
+      stats.up = false;
+      log.warn({ url: opts.url }, 'redis connection lost; reconnecting');
+      send({ type: 'COORDINATOR.DOWN', reason: 'connection closed' });
+    });
+    const onError = (error: Error) => {
+      stats.lastError = error.message;
+      stats.sendFailed(`redis: ${error.message}`, log);
+    };
+    cmd.on('error', onError);
+    sub.on('error', onError);
+
+    void sub.subscribe(keys.events).catch(onError);
+    sub.on('message', (_channel: string, message: string) => {
+      stats.received++;
+      const space = message.indexOf(' ');
+      const kind = message.slice(0, space);
+      const lease = parseLeaseValue(message.slice(space + 1));
+      if (lease === null || (kind !== 'acquired' && kind !== 'released')) {
+        stats.drop('bad-event', `unexpected message on ${keys.events}`, log);
+        return;
+      }
+      send({ type: 'LEADER.OBSERVED', leaderId: kind === 'acquired' ? lease.nodeId : null, token: lease.token });
+    });
+
+    const request = <T>(what: string, run: () => Promise<T>, onResult: (result: T, rttMs: number) => void) => {
+      if (closed) return;
+      if (!stats.up) {
+        stats.sendErrors++;
+        return;
+      }
+      const sentAt = monotonicMs();
+      stats.sent++;
+      void track(
+        run().then(
+          (result) => {
+            if (closed) return;
+            stats.received++;
+            onResult(result, monotonicMs() - sentAt);
+          },
+          (error: Error) => {
+            stats.lastError = `${what}: ${error.message}`;
+            stats.sendFailed(`${what} failed: ${error.message}`, log);
+          },
+        ),
+      );
+    };
+
+    receive((command) => {
+      if (command.type === 'CAMPAIGN') {
+        request('campaign', () => cmd.eval(ACQUIRE, 4, keys.leader, keys.token, keys.info, keys.events, opts.nodeId, ttlMs, command.minToken) as Promise<[number, string]>, ([won, value], rttMs) => {
+          const lease = parseLeaseValue(value);
+          if (lease === null) {
+            stats.drop('bad-lease', `${keys.leader} holds a value hastate did not write`, log, 'error');
+            return;
+          }
+          if (won === 1 && lease.nodeId === opts.nodeId) send({ type: 'LEASE.ACQUIRED', token: lease.token, rttMs });
+          else send({ type: 'LEADER.OBSERVED', leaderId: lease.nodeId, token: lease.token });
+        });
+      } else if (command.type === 'RENEW') {
+        const mine = leaseValue(command.token, opts.nodeId);
+        request('renew', () => cmd.eval(RENEW, 2, keys.leader, keys.info, mine, ttlMs) as Promise<[number, string | null]>, ([ok, holder], rttMs) => {
+          if (ok === 1) {
+            send({ type: 'LEASE.RENEWED', token: command.token, rttMs });
+            return;
+          }
+          const other = parseLeaseValue(holder);
+          send({ type: 'LEASE.LOST', token: command.token, reason: other === null ? 'the lease expired' : `held by ${other.nodeId} (token ${other.token})` });
+          if (other !== null) send({ type: 'LEADER.OBSERVED', leaderId: other.nodeId, token: other.token });
+        });
+      } else {
+        request('release', () => cmd.eval(RELEASE, 2, keys.leader, keys.events, leaseValue(command.token, opts.nodeId)) as Promise<number>, () => {});
+      }
+    });
+
+    // The worker registry: every node, every period, whatever its role.
+    const heartbeat = setInterval(() => {
+      const { role, epoch } = opts.report();
+      request('registry heartbeat', () => cmd.eval(HEARTBEAT, 1, keys.workers, opts.nodeId, role, epoch, WORKER_EXPIRY_TTLS * ttlMs) as Promise<(string | number)[]>, (reply) => {
+        const [serverNowMs, ...pairs] = reply;
+        const now = monotonicMs();
+        stats.peers.clear();
+        for (let i = 0; i + 1 < pairs.length; i += 2) {
+          const id = String(pairs[i]);
+          if (id === opts.nodeId) continue;
+          const [peerRole, peerEpoch, seenAtMs] = String(pairs[i + 1]).split(' ');
+          const r = peerRole === 'primary' || peerRole === 'standby' ? peerRole : 'unknown';
+          stats.peers.set(id, { nodeId: id, role: r, priority: 0, epoch: Number(peerEpoch) || 0, address: 'redis', lastSeenMs: now - (Number(serverNowMs) - Number(seenAtMs)) });
+        }
+      });
+    }, retryPeriodMs);
+
+    return () => {
+      closed = true;
+      stats.up = false;
+      clearInterval(heartbeat);
+      // Let a release sent during shutdown reach the server before the connection goes.
+      void Promise.allSettled([...pending]).then(() => {
+        cmd.disconnect();
+        sub.disconnect();
+      });
+    };
+  });
+
+  const flush = async (timeoutMs: number): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...pending]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  };
+
+  return { coordinator, stats, flush, describe: () => ({ backend: 'redis', url: opts.url, keyPrefix: opts.keyPrefix }) };
+}
