@@ -18,6 +18,11 @@ export interface Coordinator {
   stats: TransportStats;
   /** Resolves when requests in flight (a release at shutdown) have finished, or after timeoutMs. */
   flush(timeoutMs: number): Promise<void>;
+  /**
+   * Monotonic ms until which this node may act as primary: when the last successful grant or
+   * renewal was sent, plus the renew deadline. 0 when it holds no lease.
+   */
+  leaseValidUntilMs(): number;
   /** For the start-up log line and status. */
   describe(): Record<string, unknown>;
 }

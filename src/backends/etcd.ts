@@ -60,6 +60,7 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
   const reconnectBaseMs = opts.reconnectBaseMs ?? 100;
   const reconnectMaxMs = opts.reconnectMaxMs ?? 2_000;
   const pending = new Set<Promise<unknown>>();
+  let validUntilMs = 0;
   let endpoint = 0;
 
   /** One gateway call, bounded; throws on transport errors and non-2xx answers. */
@@ -79,7 +80,12 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
   }
 
   const coordinator = fromCallback<CoordinatorCommand, { nodeId: string }>(({ sendBack, receive }) => {
-    const send = (e: LeaseEvent) => sendBack(e);
+    const send = (e: LeaseEvent) => {
+      // What services' isPrimary() checks: the deadline counted from the request's sending.
+      if (e.type === 'LEASE.ACQUIRED' || e.type === 'LEASE.RENEWED') validUntilMs = Math.max(validUntilMs, monotonicMs() - e.rttMs + opts.timing.renewDeadlineMs);
+      else if (e.type === 'LEASE.LOST') validUntilMs = 0;
+      sendBack(e);
+    };
     let closed = false;
     let leaseId: string | null = null;
     let failures = 0;
@@ -229,7 +235,10 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
       }
       if (command.type === 'CAMPAIGN') track('campaign', campaign());
       else if (command.type === 'RENEW') track('renew', renew(command.token));
-      else track('release', release());
+      else {
+        validUntilMs = 0;
+        track('release', release());
+      }
     });
 
     scheduleProbe();
@@ -247,5 +256,5 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
     clearTimeout(timer);
   };
 
-  return { coordinator, stats, flush, describe: () => ({ backend: 'etcd', endpoints: opts.endpoints, prefix: opts.prefix }) };
+  return { coordinator, stats, flush, leaseValidUntilMs: () => validUntilMs, describe: () => ({ backend: 'etcd', endpoints: opts.endpoints, prefix: opts.prefix }) };
 }

@@ -53,6 +53,7 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
   const reconnectBaseMs = opts.reconnectBaseMs ?? 100;
   const reconnectMaxMs = opts.reconnectMaxMs ?? 2_000;
   const pending = new Set<Promise<unknown>>();
+  let validUntilMs = 0;
   const track = <T>(p: Promise<T>): Promise<T> => {
     pending.add(p);
     void p.finally(() => pending.delete(p)).catch(() => {});
@@ -60,7 +61,12 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
   };
 
   const coordinator = fromCallback<CoordinatorCommand, { nodeId: string }>(({ sendBack, receive }) => {
-    const send = (e: LeaseEvent) => sendBack(e);
+    const send = (e: LeaseEvent) => {
+      // What services' isPrimary() checks: the deadline counted from the request's sending.
+      if (e.type === 'LEASE.ACQUIRED' || e.type === 'LEASE.RENEWED') validUntilMs = Math.max(validUntilMs, monotonicMs() - e.rttMs + opts.timing.renewDeadlineMs);
+      else if (e.type === 'LEASE.LOST') validUntilMs = 0;
+      sendBack(e);
+    };
     const common = {
       retryStrategy: (times: number) => Math.min(reconnectBaseMs * 2 ** Math.min(times - 1, 10), reconnectMaxMs),
       connectTimeout: Math.max(requestTimeoutMs, 500),
@@ -148,6 +154,7 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
           if (other !== null) send({ type: 'LEADER.OBSERVED', leaderId: other.nodeId, token: other.token });
         });
       } else {
+        validUntilMs = 0;
         request('release', () => cmd.eval(RELEASE, 2, keys.leader, keys.events, leaseValue(command.token, opts.nodeId)) as Promise<number>, () => {});
       }
     });
@@ -187,5 +194,5 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
     clearTimeout(timer);
   };
 
-  return { coordinator, stats, flush, describe: () => ({ backend: 'redis', url: opts.url, keyPrefix: opts.keyPrefix }) };
+  return { coordinator, stats, flush, leaseValidUntilMs: () => validUntilMs, describe: () => ({ backend: 'redis', url: opts.url, keyPrefix: opts.keyPrefix }) };
 }

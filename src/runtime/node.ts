@@ -102,7 +102,14 @@ export class HaNode {
     if (this.#actor !== null) throw new Error('HaNode.start() called twice');
     const ha = this.config.ha;
     const service = serviceMachine.provide({
-      actors: { runService: createServiceRunner({ nodeId: ha.nodeId, log: this.log, pendingStops: this.#pendingStops }) },
+      actors: {
+        runService: createServiceRunner({
+          nodeId: ha.nodeId,
+          log: this.log,
+          pendingStops: this.#pendingStops,
+          ...(this.#coordinator !== null ? { leaseValid: ((c) => () => monotonicMs() < c.leaseValidUntilMs())(this.#coordinator) } : {}),
+        }),
+      },
     });
     const services = this.#services.map((definition) => ({ name: definition.name, definition }));
     let actor: Actor<AnyStateMachine>;

@@ -14,6 +14,12 @@ export interface RunnerDeps {
   log: Logger;
   /** Stop hooks in flight; the node awaits them (bounded) at shutdown. */
   pendingStops: Set<Promise<void>>;
+  /**
+   * Lease backends: false once the lease's renew deadline has passed on the monotonic clock,
+   * even if the machine's timer has not run yet (a process resumed after a pause runs overdue
+   * timers in due order, and a service's may come first). Omitted = always true.
+   */
+  leaseValid?: () => boolean;
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -53,7 +59,7 @@ export function createServiceRunner(deps: RunnerDeps) {
       signal: abort.signal,
       restarts: input.restarts,
       current: () => current,
-      isPrimary: () => current?.to === 'primary',
+      isPrimary: () => current?.to === 'primary' && (deps.leaseValid?.() ?? true),
       primarySignal: () => primary?.signal ?? notPrimary,
       fail,
     };

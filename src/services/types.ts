@@ -22,7 +22,11 @@ export interface ServiceContext {
   readonly restarts: number;
   /** The latest transition delivered to this instance, or null before the first. */
   current(): RoleTransition | null;
-  /** True while the node is primary, per the latest transition delivered. */
+  /**
+   * True while the node is primary, per the latest transition delivered; with a lease backend
+   * (redis, etcd) also only while the lease's renew deadline has not passed on the monotonic
+   * clock, so a process resumed from a pause does not act before its timers have run.
+   */
   isPrimary(): boolean;
   /**
    * Aborted the moment this node stops being primary: synchronously when the transition

@@ -148,6 +148,9 @@ for (const backend of backends) {
       const from = old.logs.length;
       old.proc.kill('SIGCONT');
       await old.waitForLog('step-down after the pause', (l) => l.event === 'role-change' && l.from === 'primary', DEADLINE_MS + SLACK_MS, from);
+      // isPrimary() checks the lease on the monotonic clock, so the resumed writer does not even
+      // try, although its overdue timer may run before the machine's.
+      expect(old.logs.slice(from).filter((l) => l.event === 'fenced-write')).toEqual([]);
       expect(await waitSettled(alive(), 5_000)).toBe(node);
       // Give any write the resumed node sent before stepping down time to reach the store.
       await new Promise((r) => setTimeout(r, 300));
@@ -156,7 +159,8 @@ for (const backend of backends) {
       const staleAccepted = store.accepted.filter((w) => w.atMs >= firstNew.atMs && w.token < firstNew.token);
       expect(staleAccepted).toEqual([]);
       expect(store.accepted.filter((w) => w.nodeId === old.nodeId && w.atMs > firstNew.atMs)).toEqual([]);
-      console.info(`${backend.name}/${count}: resumed primary's writes rejected by the fence: ${store.rejected.filter((w) => w.nodeId === old.nodeId).length}`);
+      // A write already in flight when the process stopped can still arrive late: the store refuses it.
+      console.info(`${backend.name}/${count}: writes of the resumed primary rejected by the fence: ${store.rejected.filter((w) => w.nodeId === old.nodeId).length}`);
     });
   });
 }
