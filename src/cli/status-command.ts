@@ -39,6 +39,15 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
+/** Where this node coordinates: the multicast group, or the lease backend's server. */
+function where(s: NodeStatus): string {
+  const c = s.transport.coordinator;
+  if (c === undefined) return s.backend === 'single' ? 'single (no coordination)' : `${s.transport.group}:${s.transport.port} via ${s.transport.interface}`;
+  const server = typeof c.url === 'string' ? c.url : Array.isArray(c.endpoints) ? c.endpoints.join(',') : '?';
+  const prefix = typeof c.keyPrefix === 'string' ? c.keyPrefix : typeof c.prefix === 'string' ? c.prefix : '';
+  return `${s.backend} ${server} prefix ${prefix}`;
+}
+
 export function formatStatus(s: NodeStatus): string {
   const drops = Object.entries(s.droppedPackets.byReason)
     .filter(([, n]) => n > 0)
@@ -48,8 +57,10 @@ export function formatStatus(s: NodeStatus): string {
     `node      ${s.nodeId}  ${s.role.toUpperCase()}  epoch ${s.epoch}  priority ${s.priority}${s.mode === 'auto' ? '' : `  (role forced: ${s.mode})`}`,
     `primary   ${s.primaryId ?? '(none known)'}   last primary heartbeat ${age(s.lastPrimaryHeartbeatAgeMs)} ago`,
     `changes   ${s.roleChanges}   last: ${s.reason}`,
-    `transport ${s.transport.up ? 'up' : 'DOWN'} ${s.transport.group}:${s.transport.port} via ${s.transport.interface}${s.transport.lastError ? `   last error: ${s.transport.lastError}` : ''}`,
-    `packets   sent ${s.packets.sent}  received ${s.packets.received}  dropped ${s.droppedPackets.total}${drops ? ` (${drops})` : ''}`,
+    `${s.transport.coordinator ? 'backend  ' : 'transport'} ${s.transport.up ? 'up' : 'DOWN'} ${where(s)}${s.transport.lastError ? `   last error: ${s.transport.lastError}` : ''}`,
+    s.transport.coordinator
+      ? `requests  sent ${s.packets.sent}  answered ${s.packets.received}  failed ${s.packets.sendErrors}`
+      : `packets   sent ${s.packets.sent}  received ${s.packets.received}  dropped ${s.droppedPackets.total}${drops ? ` (${drops})` : ''}`,
     '',
     table(
       ['NODE ID', 'ROLE', 'PRIORITY', 'EPOCH', 'LAST SEEN', 'ADDRESS'],

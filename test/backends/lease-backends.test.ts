@@ -107,6 +107,9 @@ for (const backend of backends) {
       expect(line.seenAtMs - t0).toBeLessThan(TTL_MS + RETRY_MS + SLACK_MS);
       expect(line.epoch).toBeGreaterThan(oldEpoch);
       expect(await waitSettled(alive(), 5_000)).toBe(node);
+      // The dead node leaves the registry (Redis: expired after 3 TTLs; etcd: its key went with its lease).
+      const st = await node.waitForStatus('the killed node gone from the registry', (x) => !x.peers.some((p) => p.nodeId === old.nodeId), 3 * TTL_MS + 2 * RETRY_MS + SLACK_MS);
+      expect(st.peers).toHaveLength(count - 2);
     });
 
     it('SIGTERM on the primary releases the lease: another node takes over in under a second', async () => {
