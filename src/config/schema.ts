@@ -206,8 +206,9 @@ function commandCheck(v: unknown): CheckResult {
   return ok(s);
 }
 
-function httpUrlCheck(v: unknown): CheckResult {
-  const notString = stringOr(v, ' (http:// or https:// URL)');
+/** A string that parses as a URL with one of `schemes` (without the colon), or the problem. */
+function schemeUrl(v: unknown, schemes: readonly [string, string]): URL | CheckResult {
+  const notString = stringOr(v, ` (${schemes[0]}:// or ${schemes[1]}:// URL)`);
   if (notString) return notString;
   let url: URL;
   try {
@@ -215,23 +216,21 @@ function httpUrlCheck(v: unknown): CheckResult {
   } catch {
     return bad(`${quote(v as string)} is not a URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return bad(`${quote(v as string)} must use http or https, found ${url.protocol}`);
+  if (!schemes.some((p) => url.protocol === `${p}:`)) return bad(`${quote(v as string)} must use ${schemes.join(' or ')}, found ${url.protocol}`);
+  if (url.hostname === '') return bad(`${quote(v as string)} has no host`);
+  return url;
+}
+
+function httpUrlCheck(v: unknown): CheckResult {
+  const url = schemeUrl(v, ['http', 'https']);
+  if (!(url instanceof URL)) return url;
   if (url.search !== '' || url.hash !== '') return bad(`${quote(v as string)} must not have a query or fragment (it is a base URL)`);
   return ok((v as string).replace(/\/+$/, ''));
 }
 
 function redisUrlCheck(v: unknown): CheckResult {
-  const notString = stringOr(v, ' (redis:// or rediss:// URL)');
-  if (notString) return notString;
-  let url: URL;
-  try {
-    url = new URL(v as string);
-  } catch {
-    return bad(`${quote(v as string)} is not a URL`);
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return bad(`${quote(v as string)} must use redis or rediss, found ${url.protocol}`);
-  if (url.hostname === '') return bad(`${quote(v as string)} has no host`);
-  return ok(v);
+  const url = schemeUrl(v, ['redis', 'rediss']);
+  return url instanceof URL ? ok(v) : url;
 }
 
 /** Comma-separated http(s) base URLs of etcd members. */
