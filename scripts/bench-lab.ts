@@ -12,6 +12,7 @@
  * --timeout-intervals 3 shows what the tightest hastate setting costs under loss.
  *
  * Usage: npx tsx scripts/bench-lab.ts [--rounds 30] [--soak-minutes 2] [--long-minutes 10] [--timeout-intervals 3.65]
+ *          [--intervals 1,0.1] [--scenarios crash,planned,cpu,loss,idle,long]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,11 @@ import { parseArgs } from 'node:util';
 import { Lab, labAvailable, removeStaleLabs } from '../test/chaos/lab.ts';
 import type { NodeProcess } from '../test/integration/cluster.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '30' }, 'soak-minutes': { type: 'string', default: '2' }, 'long-minutes': { type: 'string', default: '10' }, 'timeout-intervals': { type: 'string', default: '3.65' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '30' }, 'soak-minutes': { type: 'string', default: '2' }, 'long-minutes': { type: 'string', default: '10' }, 'timeout-intervals': { type: 'string', default: '3.65' }, scenarios: { type: 'string', default: 'crash,planned,cpu,loss,idle,long' }, intervals: { type: 'string', default: '1,0.1' } } });
+const SCENARIOS = new Set(values.scenarios.split(','));
+for (const s of SCENARIOS) if (!['crash', 'planned', 'cpu', 'loss', 'idle', 'long'].includes(s)) throw new Error(`--scenarios: unknown scenario ${s} (crash, planned, cpu, loss, idle, long)`);
+const INTERVALS = values.intervals.split(',').map(Number);
+if (INTERVALS.some((x) => !(x >= 0.01 && x <= 10))) throw new Error('--intervals: comma-separated seconds in 0.01..10');
 const TIMEOUT_INTERVALS = Number(values['timeout-intervals']);
 if (!Number.isFinite(TIMEOUT_INTERVALS) || TIMEOUT_INTERVALS <= 1 || TIMEOUT_INTERVALS > 10) throw new Error('--timeout-intervals must be a number above 1 and at most 10');
 const ROUNDS = Number(values.rounds);
@@ -256,10 +261,10 @@ removeStaleLabs();
 const report: Record<string, unknown> = { timeoutIntervals: TIMEOUT_INTERVALS, rounds: ROUNDS, soakMinutes: SOAK_MS / 60_000, longMinutes: LONG_MS / 60_000, timings: {} };
 const rows: string[] = [];
 const log = (s: string) => process.stdout.write(`${s}\n`);
-for (const intervalS of [1, 0.1]) {
+for (const intervalS of INTERVALS) {
   const label = `${intervalS} s`;
   const t: Record<string, unknown> = {};
-  for (const kind of ['crash', 'planned'] as const) {
+  for (const kind of (['crash', 'planned'] as const).filter((k) => SCENARIOS.has(k))) {
     const a = await failovers(() => ours({ intervalS }), kind, intervalS);
     const b = await failovers(() => keepalived({ intervalS }), kind, intervalS);
     t[kind] = { hastate: a, keepalived: b };
@@ -267,12 +272,16 @@ for (const intervalS of [1, 0.1]) {
     rows.push(`| ${label} | ${kind} failover p50 / p99 (ms) | ${a50.toFixed(0)} / ${a99.toFixed(0)} | ${b50.toFixed(0)} / ${b99.toFixed(0)} | ${(a50 / b50).toFixed(2)} / ${(a99 / b99).toFixed(2)} |`);
     log(rows.at(-1)!);
   }
-  for (const fault of ['cpu', 'loss'] as const) {
+  for (const fault of (['cpu', 'loss'] as const).filter((k) => SCENARIOS.has(k))) {
     const [a, b] = await soak(intervalS, fault, SOAK_MS, ['hastate', 'keepalived']);
     t[`soak-${fault}`] = [a, b];
     const ratio = b!.perHour === 0 ? (a!.perHour === 0 ? '1 (both 0)' : 'inf') : (a!.perHour / b!.perHour).toFixed(2);
     rows.push(`| ${label} | false failovers/hour, ${fault === 'cpu' ? "master's CPU saturated" : '10% loss'} (${SOAK_MS / 60_000} min) | ${a!.perHour.toFixed(0)} (${a!.falseFailovers}) | ${b!.perHour.toFixed(0)} (${b!.falseFailovers}) | ${ratio} |`);
     log(rows.at(-1)!);
+  }
+  if (!SCENARIOS.has('idle')) {
+    (report.timings as Record<string, unknown>)[label] = t;
+    continue;
   }
   const ia = await idle(() => ours({ intervalS }), 30_000);
   const ib = await idle(() => keepalived({ intervalS }), 30_000);
@@ -281,11 +290,14 @@ for (const intervalS of [1, 0.1]) {
   log(rows.at(-1)!);
   (report.timings as Record<string, unknown>)[label] = t;
 }
-const long = await soak(0.1, 'cpu', LONG_MS, ['hastate', 'keepalived']);
-report.long = long;
-rows.push(`| 0.1 s | false failovers in ${LONG_MS / 60_000} min, master's CPU saturated | ${long[0]!.falseFailovers} | ${long[1]!.falseFailovers} | |`);
-log(rows.at(-1)!);
+if (SCENARIOS.has('long')) {
+  const long = await soak(0.1, 'cpu', LONG_MS, ['hastate', 'keepalived']);
+  report.long = long;
+  rows.push(`| 0.1 s | false failovers in ${LONG_MS / 60_000} min, master's CPU saturated | ${long[0]!.falseFailovers} | ${long[1]!.falseFailovers} | |`);
+  log(rows.at(-1)!);
+}
 mkdirSync('.results', { recursive: true });
-writeFileSync('.results/bench-lab.json', `${JSON.stringify(report, null, 2)}\n`);
+const partial = SCENARIOS.size < 6 || INTERVALS.join() !== '1,0.1';
+writeFileSync(partial ? `.results/bench-lab-${[...SCENARIOS].join('-')}.json` : '.results/bench-lab.json', `${JSON.stringify(report, null, 2)}\n`);
 log(['', '| timing | measure | hastate | keepalived 2.2.7 | ratio hastate/keepalived |', '|---|---|---|---|---|', ...rows].join('\n'));
 process.exit(0);

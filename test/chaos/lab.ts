@@ -119,10 +119,13 @@ export class Lab {
     run(['ip', '-n', this.switchNs, 'link', 'set', `p${i + 1}`, 'up']);
   }
 
-  /** Drops `percent` of host i's UDP datagrams in one direction (or both), at random. */
+  /**
+   * Drops `percent` of host i's heartbeats in one direction (or both), at random: UDP (hastate)
+   * and IP protocol 112 (VRRP, keepalived), so both tools meet the same loss.
+   */
   loss(i: number, percent: number, direction: 'out' | 'in' | 'both' = 'both'): void {
     for (const chain of direction === 'both' ? ['out', 'in'] : [direction]) {
-      run(['ip', 'netns', 'exec', this.hosts[i]!, 'nft', 'add', 'rule', 'ip', 'lab', chain, 'meta', 'l4proto', 'udp', 'numgen', 'random', 'mod', '100', '<', String(percent), 'drop']);
+      run(['ip', 'netns', 'exec', this.hosts[i]!, 'nft', 'add', 'rule', 'ip', 'lab', chain, 'meta', 'l4proto', '{ 17, 112 }', 'numgen', 'random', 'mod', '100', '<', String(percent), 'drop']);
     }
   }
 
