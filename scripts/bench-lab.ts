@@ -192,7 +192,10 @@ async function failovers(make: () => Cluster, kind: 'crash' | 'planned', interva
       await waitFor(`${c.name}: one master (round ${r}, roles ${[0, 1].map((i) => c.role(i)).join('/')})`, () => stable(c), 30_000).catch((error) => {
         throw new Error(`${(error as Error).message}; roles now ${[0, 1].map((i) => c.role(i)).join('/')}; last events ${JSON.stringify(c.events.slice(-6))}`);
       });
-      await sleep(Math.max(500, 3 * intervalS * 1000)); // a few adverts/heartbeats in the steady state
+      // A few adverts/heartbeats in the steady state, then the fault at a random phase of the
+      // interval: a fixed delay after a restart would line the kill up with the master's
+      // advert timer (keepalived's starts with the process) and bias the crash numbers.
+      await sleep(Math.max(500, 3 * intervalS * 1000) + Math.random() * intervalS * 1000);
       const m = c.role(0) === 'master' ? 0 : 1;
       const b = 1 - m;
       const t0 = performance.now();

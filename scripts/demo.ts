@@ -25,6 +25,8 @@ const CLI = join(ROOT, 'src/cli/main.ts');
 const ALERT_DEADLINE_MS = 10_000;
 /** A monitor request without a response within this long is unanswered. */
 const MONITOR_ANSWER_MS = 500;
+/** Bound on the two nodes' start-up and first election before the demo's timeline begins. */
+const SETTLE_DEADLINE_MS = 30_000;
 
 export interface DemoOptions {
   durationMs: number;
@@ -192,7 +194,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const inflight = new Set<Promise<void>>();
   let seq = 0;
   const timers: NodeJS.Timeout[] = [];
-  const loadStartMs = 1_500; // let the first election finish before the clients start
+  const loadStartMs = 500; // the pair has settled; give the collectors a first refresh
   const startLoad = () => {
     timers.push(setInterval(() => {
       const p = deliver(`alert-${++seq}`).finally(() => inflight.delete(p));
@@ -222,6 +224,21 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     );
     last = { accepted: alerts.accepted, answered: monitor.answered, sentMonitor: monitor.sent };
   };
+
+  // The timeline (load, kill, restart) starts once the pair has settled, one primary and one
+  // standby: on a loaded machine two processes can take seconds to start, and killing "the
+  // primary" before there is one would show nothing.
+  const settleBy = performance.now() + SETTLE_DEADLINE_MS;
+  while (!(nodes.some((n) => roleOf(n) === 'primary') && nodes.some((n) => roleOf(n) === 'standby'))) {
+    if (performance.now() > settleBy) {
+      for (const n of nodes) n.proc?.kill('SIGKILL');
+      rx.close();
+      tx.close();
+      await standIn.close();
+      throw new Error(`demo: no primary and standby within ${SETTLE_DEADLINE_MS} ms (roles: ${nodes.map((n) => `${n.id}=${roleOf(n)}`).join(', ')})`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
 
   await new Promise<void>((resolve) => {
     const schedule = (atMs: number, fn: () => void) => timers.push(setTimeout(fn, atMs));
