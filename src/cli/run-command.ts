@@ -7,6 +7,7 @@ import { countNotifyHookFailure, createNodeMetrics, type NodeMetrics } from '../
 import { createNotifier } from '../runtime/notify.ts';
 import type { ServiceDefinition } from '../services/types.ts';
 import { referenceServices } from '../reference/index.ts';
+import { LEASE_DIAGRAM_PATH } from '../web/live-view.ts';
 
 /** Bound on shutdown: services get this long to stop, then the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 5_000;
@@ -34,6 +35,8 @@ export function runNode(config: HastateConfig, opts: RunOptions = {}): Promise<n
         getMetrics: () => metrics!.render(),
         onResign: () => node!.resign(),
         subscribe: (listener) => node!.onRoleChange(listener),
+        // The live view highlights states of the machine this node runs.
+        ...(config.ha.enabled && (config.ha.backend === 'redis' || config.ha.backend === 'etcd') ? { diagramSvgPath: LEASE_DIAGRAM_PATH } : {}),
         onListening: (a) => logger.info({ host: a.host, port: a.port }, `status endpoint on http://${a.host}:${a.port}/status`),
       }),
     );

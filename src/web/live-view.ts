@@ -18,6 +18,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The generated diagram in this repository, resolved from this module's file. */
 export const DEFAULT_DIAGRAM_PATH = fileURLToPath(new URL('../../visualizations/role.svg', import.meta.url));
+/** The lease machine's diagram, for nodes on the redis or etcd backend. */
+export const LEASE_DIAGRAM_PATH = fileURLToPath(new URL('../../visualizations/lease.svg', import.meta.url));
 /** A generated diagram is a few kilobytes; refuse to inline anything absurd. */
 const MAX_DIAGRAM_BYTES = 2 * 1024 * 1024;
 

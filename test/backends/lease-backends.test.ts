@@ -93,6 +93,10 @@ for (const backend of backends) {
       const status = await p.status();
       expect(status.backend).toBe(backend.name);
       expect(status.transport.up).toBe(true);
+      // The live view shows the lease machine, whose states the status paths name.
+      const page = await (await fetch(`http://127.0.0.1:${p.statusPort}/`, { signal: AbortSignal.timeout(2_000) })).text();
+      expect(page).toContain('id="state-primary.deadline.valid"');
+      expect(status.statePaths).toContain('primary.deadline.valid');
       // The registry shows every other node.
       const st = await p.waitForStatus('every peer in the registry', (s) => s.peers.length === count - 1, 5_000);
       expect(st.peers.map((x) => x.nodeId).sort()).toEqual(nodes.filter((n) => n !== p).map((n) => n.nodeId).sort());
