@@ -29,7 +29,9 @@ afterEach(async () => {
 
 async function pair(a: Partial<NodeSpec> & { nodeId: string }, b: Partial<NodeSpec> & { nodeId: string }, extra: Partial<NodeSpec> = {}) {
   const net = randomNetwork();
-  const [na, nb] = await Promise.all([startNode({ ...net, ...extra, ...a }), startNode({ ...net, ...extra, ...b })]);
+  // A 2 s election window: two processes compiling on a loaded machine still meet inside it, so
+  // the expected node (by priority, then IP) wins rather than whichever started first.
+  const [na, nb] = await Promise.all([startNode({ ...net, windowSeconds: 2, ...extra, ...a }), startNode({ ...net, windowSeconds: 2, ...extra, ...b })]);
   nodes.push(na, nb);
   return { net, a: na, b: nb };
 }

@@ -26,7 +26,8 @@ afterEach(async () => {
 describe('live view', () => {
   it.skipIf(!HAVE_CHROMIUM)('the standby\'s page shows it becoming primary when the primary dies, without a reload', async () => {
     const net = randomNetwork();
-    const [a, b] = await Promise.all([startNode({ ...net, nodeId: '127.0.0.2' }), startNode({ ...net, nodeId: '127.0.0.3' })]);
+    // A 2 s window, so 127.0.0.2 wins even if it finishes starting a little after 127.0.0.3.
+    const [a, b] = await Promise.all([startNode({ ...net, nodeId: '127.0.0.2', windowSeconds: 2 }), startNode({ ...net, nodeId: '127.0.0.3', windowSeconds: 2 })]);
     nodes.push(a, b);
     await Promise.all([a.waitForRole('primary', 15_000), b.waitForRole('standby', 15_000)]);
 
