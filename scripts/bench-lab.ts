@@ -12,17 +12,20 @@
  * --timeout-intervals 3 shows what the tightest hastate setting costs under loss.
  *
  * Usage: npx tsx scripts/bench-lab.ts [--rounds 30] [--soak-minutes 2] [--long-minutes 10] [--timeout-intervals 3.65]
- *          [--intervals 1,0.1] [--scenarios crash,planned,cpu,loss,idle,long]
+ *          [--intervals 1,0.1] [--scenarios crash,planned,cpu,loss,idle,long] [--compiled]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Lab, labAvailable, removeStaleLabs } from '../test/chaos/lab.ts';
 import type { NodeProcess } from '../test/integration/cluster.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '30' }, 'soak-minutes': { type: 'string', default: '2' }, 'long-minutes': { type: 'string', default: '10' }, 'timeout-intervals': { type: 'string', default: '3.65' }, scenarios: { type: 'string', default: 'crash,planned,cpu,loss,idle,long' }, intervals: { type: 'string', default: '1,0.1' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '30' }, 'soak-minutes': { type: 'string', default: '2' }, 'long-minutes': { type: 'string', default: '10' }, 'timeout-intervals': { type: 'string', default: '3.65' }, scenarios: { type: 'string', default: 'crash,planned,cpu,loss,idle,long' }, intervals: { type: 'string', default: '1,0.1' }, compiled: { type: 'boolean', default: false } } });
+/** --compiled: hastate nodes run the build from `npm run build` with plain node, not tsx. */
+const COMPILED_CLI = values.compiled ? join(import.meta.dirname, '../dist/src/cli/main.js') : null;
+if (COMPILED_CLI !== null && !existsSync(COMPILED_CLI)) throw new Error('--compiled: run npm run build first (no dist/src/cli/main.js)');
 const SCENARIOS = new Set(values.scenarios.split(','));
 for (const s of SCENARIOS) if (!['crash', 'planned', 'cpu', 'loss', 'idle', 'long'].includes(s)) throw new Error(`--scenarios: unknown scenario ${s} (crash, planned, cpu, loss, idle, long)`);
 const INTERVALS = values.intervals.split(',').map(Number);
@@ -57,6 +60,7 @@ const exited = (p: ChildProcess) => (p.exitCode !== null || p.signalCode !== nul
 
 function ours(timing: { intervalS: number }): Cluster {
   const lab = Lab.create(2);
+  lab.compiledCli = COMPILED_CLI;
   const nodes: (NodeProcess | null)[] = [null, null];
   const events: Cluster['events'] = [];
   const seen = [0, 0];
@@ -300,7 +304,7 @@ if (SCENARIOS.has('long')) {
   log(rows.at(-1)!);
 }
 mkdirSync('.results', { recursive: true });
-const partial = SCENARIOS.size < 6 || INTERVALS.join() !== '1,0.1';
-writeFileSync(partial ? `.results/bench-lab-${[...SCENARIOS].join('-')}.json` : '.results/bench-lab.json', `${JSON.stringify(report, null, 2)}\n`);
+const partial = SCENARIOS.size < 6 || INTERVALS.join() !== '1,0.1' || COMPILED_CLI !== null;
+writeFileSync(partial ? `.results/bench-lab-${[...SCENARIOS].join('-')}${COMPILED_CLI === null ? '' : '-compiled'}.json` : '.results/bench-lab.json', `${JSON.stringify(report, null, 2)}\n`);
 log(['', '| timing | measure | hastate | keepalived 2.2.7 | ratio hastate/keepalived |', '|---|---|---|---|---|', ...rows].join('\n'));
 process.exit(0);

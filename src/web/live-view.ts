@@ -14,12 +14,13 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../runtime/package-root.ts';
 
 /** The generated diagram in this repository, resolved from this module's file. */
-export const DEFAULT_DIAGRAM_PATH = fileURLToPath(new URL('../../visualizations/role.svg', import.meta.url));
+export const DEFAULT_DIAGRAM_PATH = join(PACKAGE_ROOT, 'visualizations/role.svg');
 /** The lease machine's diagram, for nodes on the redis or etcd backend. */
-export const LEASE_DIAGRAM_PATH = fileURLToPath(new URL('../../visualizations/lease.svg', import.meta.url));
+export const LEASE_DIAGRAM_PATH = join(PACKAGE_ROOT, 'visualizations/lease.svg');
 /** A generated diagram is a few kilobytes; refuse to inline anything absurd. */
 const MAX_DIAGRAM_BYTES = 2 * 1024 * 1024;
 

@@ -46,6 +46,8 @@ export class Lab {
   readonly port = 9999;
   readonly procs = new Set<ChildProcess>();
   readonly dir: string;
+  /** Path of a compiled CLI (dist/src/cli/main.js) to run instead of the sources through tsx. */
+  compiledCli: string | null = null;
 
   private constructor(hostCount: number) {
     this.id = Math.random().toString(16).slice(2, 8);
@@ -100,7 +102,9 @@ export class Lab {
       'status:', '  enabled: false', 'log:', '  level: info', '',
     ].join('\n'));
     const pin = spec.cpu === undefined ? [] : ['taskset', '-c', String(spec.cpu)];
-    const proc = spawn('ip', ['netns', 'exec', this.hosts[i]!, ...pin, process.execPath, '--import', 'tsx', CLI, 'run', '--config', file, '--log', 'json'], {
+    // this.compiledCli: a build from `npm run build` run with plain node (bench:lab --compiled).
+    const cli = this.compiledCli === null ? ['--import', 'tsx', CLI] : [this.compiledCli];
+    const proc = spawn('ip', ['netns', 'exec', this.hosts[i]!, ...pin, process.execPath, ...cli, 'run', '--config', file, '--log', 'json'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HASTATE_'))),

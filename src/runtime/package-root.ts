@@ -1,0 +1,22 @@
+/**
+ * The package's root folder (where package.json and visualizations/ live), found by walking up
+ * from this module: two levels up when run from src/ through tsx, three from a compiled dist/.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** dist/src/runtime -> dist -> root: never more than this many levels. */
+const MAX_LEVELS = 4;
+
+function findRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i <= MAX_LEVELS; i++) {
+    const candidate = join(dir, 'package.json');
+    if (existsSync(candidate) && (JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === 'hastate') return dir;
+    dir = dirname(dir);
+  }
+  throw new Error(`hastate: no package.json named hastate within ${MAX_LEVELS} folders above ${fileURLToPath(import.meta.url)}`);
+}
+
+export const PACKAGE_ROOT: string = findRoot();
