@@ -55,7 +55,9 @@ export function formatStatus(s: NodeStatus): string {
     .join(', ');
   const lines = [
     `node      ${s.nodeId}  ${s.role.toUpperCase()}  epoch ${s.epoch}  priority ${s.priority}${s.mode === 'auto' ? '' : `  (role forced: ${s.mode})`}`,
-    `primary   ${s.primaryId ?? '(none known)'}   last primary heartbeat ${age(s.lastPrimaryHeartbeatAgeMs)} ago`,
+    s.timing.lease
+      ? `primary   ${s.primaryId ?? '(none known)'}   lease ttl ${s.timing.lease.ttlMs / 1000} s, renew deadline ${s.timing.lease.renewDeadlineMs / 1000} s, retry ${s.timing.lease.retryPeriodMs / 1000} s`
+      : `primary   ${s.primaryId ?? '(none known)'}   last primary heartbeat ${age(s.lastPrimaryHeartbeatAgeMs)} ago`,
     `changes   ${s.roleChanges}   last: ${s.reason}`,
     `${s.transport.coordinator ? 'backend  ' : 'transport'} ${s.transport.up ? 'up' : 'DOWN'} ${where(s)}${s.transport.lastError ? `   last error: ${s.transport.lastError}` : ''}`,
     s.transport.coordinator
