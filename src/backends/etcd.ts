@@ -91,6 +91,8 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
     let failures = 0;
     let probeTimer: NodeJS.Timeout | undefined;
     let watchAbort: AbortController | null = null;
+    /** Watches in a row that ended before etcd answered anything: their restarts back off. */
+    let watchFailures = 0;
 
     const markUp = () => {
       failures = 0;
@@ -199,6 +201,7 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
       const abort = new AbortController();
       watchAbort = abort;
       const base = opts.endpoints[endpoint % opts.endpoints.length]!;
+      let answered = false;
       void (async () => {
         try {
           const res = await fetch(`${base}/v3/watch`, { method: 'POST', body: JSON.stringify({ create_request: { key: b64(prefix), range_end: rangeEnd(prefix) } }), signal: abort.signal });
@@ -214,6 +217,7 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
             while ((nl = buffer.indexOf('\n')) >= 0) {
               const line = buffer.slice(0, nl);
               buffer = buffer.slice(nl + 1);
+              answered = true;
               const events = (JSON.parse(line) as { result?: { events?: { type?: string }[] } }).result?.events ?? [];
               if (events.some((e) => e.type === 'DELETE')) send({ type: 'LEADER.OBSERVED', leaderId: null, token: 0 });
             }
@@ -222,8 +226,11 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
           if (!abort.signal.aborted) log.debug({ err: error }, 'etcd watch ended; it restarts when etcd answers again');
         } finally {
           if (watchAbort === abort) watchAbort = null;
-          // Restart while etcd is up; when it is down, markUp restarts it.
-          if (!closed && stats.up) setTimeout(startWatch, reconnectBaseMs);
+          watchFailures = answered ? 0 : watchFailures + 1;
+          // Restart while etcd is up (when it is down, markUp restarts it), backing off while
+          // watches keep failing (a proxy without streaming, say) so we never spin.
+          const delayMs = Math.min(reconnectBaseMs * 2 ** Math.min(watchFailures, 10), reconnectMaxMs);
+          if (!closed && stats.up) setTimeout(startWatch, delayMs);
         }
       })();
     }
