@@ -103,12 +103,13 @@ export function toSvg(root: StateModel): string {
         const x2 = a === b ? x1 + 10 : spread(b);
         const y1 = a.y + a.h;
         const y2 = b.y + b.h;
-        const label = esc(transitionLabel(t));
+        const text = `${a.node.key} → ${b.node.key}: ${transitionLabel(t)}`;
         const labelX = Math.max(x1, x2) + 6;
-        widest = Math.max(widest, labelX + transitionLabel(t).length * 5.6);
+        // The whole label, source and target included, must fit: 10px sans-serif is about 6 px a character.
+        widest = Math.max(widest, labelX + text.length * 6);
         arrows.push(
           `<path d="M ${x1.toFixed(1)} ${y1.toFixed(1)} V ${y.toFixed(1)} H ${x2.toFixed(1)} V ${(y2 + 1).toFixed(1)}" class="edge"/>` +
-            `<text x="${labelX.toFixed(1)}" y="${(y + 3.5).toFixed(1)}" class="label">${esc(a.node.key)} → ${esc(b.node.key)}: ${label}</text>`,
+            `<text x="${labelX.toFixed(1)}" y="${(y + 3.5).toFixed(1)}" class="label">${esc(text)}</text>`,
         );
       }
     }
