@@ -115,6 +115,9 @@ export class HaNode {
     let actor: Actor<AnyStateMachine>;
     const options = { clock: hostClock, ...(this.#inspect ? { inspect: this.#inspect } : {}) };
     if (this.#coordinator !== null) {
+      if (ha.priority !== 0 || ha.preempt) {
+        this.log.warn({ priority: ha.priority, preempt: ha.preempt }, `ha.priority and ha.preempt have no effect with ha.backend ${ha.backend}: the lease goes to whichever node campaigns first`);
+      }
       const machine = leaseMachine.provide({ actors: { coordinator: this.#coordinator.coordinator as never, service } });
       actor = createActor(machine, {
         ...options,
