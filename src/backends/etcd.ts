@@ -48,6 +48,14 @@ interface Kv {
   key?: string;
   value?: string;
   create_revision?: string;
+  lease?: string;
+}
+
+interface Candidate {
+  nodeId: string;
+  revision: number;
+  /** Lease id as etcd prints it (an int64 in a string; too large for a JS number). */
+  lease: string;
 }
 
 export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator {
@@ -145,12 +153,19 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
       if (Number(r.TTL) !== ttlSeconds) log.warn({ askedSeconds: ttlSeconds, grantedSeconds: Number(r.TTL) }, 'etcd granted a different lease TTL than asked (its minimum is 1.5 x its election timeout)');
     }
 
-    async function candidates(): Promise<{ nodeId: string; revision: number }[]> {
+    async function candidates(): Promise<Candidate[]> {
       const r = await call<{ kvs?: Kv[] }>('/v3/kv/range', { key: b64(prefix), range_end: rangeEnd(prefix), sort_order: 'ASCEND', sort_target: 'CREATE' });
-      return (r.kvs ?? []).map((kv) => ({ nodeId: unb64(kv.key).slice(prefix.length), revision: Number(kv.create_revision) }));
+      return (r.kvs ?? []).map((kv) => ({ nodeId: unb64(kv.key).slice(prefix.length), revision: Number(kv.create_revision), lease: kv.lease ?? '0' }));
     }
 
-    function notePeers(list: { nodeId: string; revision: number }[]): void {
+    const createMine = () =>
+      call('/v3/kv/txn', {
+        compare: [{ target: 'CREATE', key: b64(myKey), create_revision: '0' }],
+        success: [{ request_put: { key: b64(myKey), value: b64(opts.nodeId), lease: leaseId } }],
+        failure: [],
+      });
+
+    function notePeers(list: Candidate[]): void {
       const now = monotonicMs();
       stats.peers.clear();
       list.forEach((c, i) => {
@@ -163,12 +178,17 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
       const sentAt = monotonicMs();
       if (!(await keepAlive())) await grant();
       // Create our candidate key on our lease unless it is there (it carries our create revision).
-      await call('/v3/kv/txn', {
-        compare: [{ target: 'CREATE', key: b64(myKey), create_revision: '0' }],
-        success: [{ request_put: { key: b64(myKey), value: b64(opts.nodeId), lease: leaseId } }],
-        failure: [],
-      });
-      const list = await candidates();
+      await createMine();
+      let list = await candidates();
+      const mine = list.find((c) => c.nodeId === opts.nodeId);
+      if (mine !== undefined && mine.lease !== leaseId) {
+        // Our key on another lease: a previous incarnation of this node (killed and restarted
+        // within the TTL). Leading with it would end when that lease expires, while our own
+        // renewals kept succeeding. Replace it: a new key, a new revision, a new token.
+        await call('/v3/kv/txn', { compare: [{ target: 'LEASE', key: b64(myKey), lease: mine.lease }], success: [{ request_delete_range: { key: b64(myKey) } }], failure: [] });
+        await createMine();
+        list = await candidates();
+      }
       notePeers(list);
       const leader = list[0];
       if (leader === undefined) return;
@@ -179,8 +199,16 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
     async function renew(token: number): Promise<void> {
       const sentAt = monotonicMs();
       if (await keepAlive()) {
-        send({ type: 'LEASE.RENEWED', token, rttMs: monotonicMs() - sentAt });
-        notePeers(await candidates());
+        // A live lease is not enough: our key must still lead (and be on this lease).
+        const list = await candidates();
+        notePeers(list);
+        const first = list[0];
+        if (first !== undefined && first.nodeId === opts.nodeId && first.lease === leaseId && first.revision === token) {
+          send({ type: 'LEASE.RENEWED', token, rttMs: monotonicMs() - sentAt });
+          return;
+        }
+        send({ type: 'LEASE.LOST', token, reason: first === undefined ? 'our key is gone' : `the key of ${first.nodeId} (revision ${first.revision}) leads` });
+        if (first !== undefined && first.nodeId !== opts.nodeId) send({ type: 'LEADER.OBSERVED', leaderId: first.nodeId, token: first.revision });
         return;
       }
       leaseId = null;

@@ -39,12 +39,14 @@ for (const backend of backends) {
     let store: FenceStore;
     let nodes: NodeProcess[] = [];
     let prefix = '';
+    let fence = '';
 
     beforeEach(async () => {
       server = await backend.create();
       store = new FenceStore();
       prefix = backend.name === 'redis' ? `hs-test-${count}-${Math.random().toString(36).slice(2, 8)}` : `/hs-test/${count}/${Math.random().toString(36).slice(2, 8)}`;
       const fenceUrl = await store.listen();
+      fence = fenceUrl;
       nodes = await Promise.all(
         Array.from({ length: count }, (_, i) => startLeaseNode({ nodeId: `node-${i + 1}`, backend: backend.name, url: server.url, prefix, fenceUrl })),
       );
@@ -114,6 +116,22 @@ for (const backend of backends) {
       // The dead node leaves the registry (Redis: expired after 3 TTLs; etcd: its key went with its lease).
       const st = await node.waitForStatus('the killed node gone from the registry', (x) => !x.peers.some((p) => p.nodeId === old.nodeId), 3 * TTL_MS + 2 * RETRY_MS + SLACK_MS);
       expect(st.peers).toHaveLength(count - 2);
+    });
+
+    it('kill -9 of the primary and an immediate restart under the same id: no leading on the dead incarnation\'s lease; a new term, stable', async () => {
+      const old = await waitSettled();
+      const oldEpoch = lastEpoch(old);
+      await old.kill('SIGKILL');
+      const again = await startLeaseNode({ nodeId: old.nodeId, backend: backend.name, url: server.url, prefix, fenceUrl: fence });
+      nodes[nodes.indexOf(old)] = again;
+      const p = await until('a primary in a new term', () => alive().find((n) => n.currentRole() === 'primary' && lastEpoch(n) > oldEpoch), STARTUP_MS, roles);
+      expect(await waitSettled(alive(), TTL_MS + RETRY_MS + SLACK_MS)).toBe(p);
+      // The quiet window is the assertion: nothing changes for two TTLs (a node leading on a
+      // lease that is about to expire would lose it within one).
+      const before = nodes.map((n) => n.roleChanges().length);
+      await new Promise((r) => setTimeout(r, 2 * TTL_MS));
+      expect(nodes.map((n) => n.roleChanges().length), roles()).toEqual(before);
+      expect(nodes.filter((n) => n.currentRole() === 'primary').map((n) => n.nodeId)).toEqual([p.nodeId]);
     });
 
     it('SIGTERM on the primary releases the lease: another node takes over in under a second', async () => {
