@@ -20,6 +20,8 @@ import type { CoordinatorCommand, LeaseEvent, LeaseTiming } from '../../machines
 import { TransportStats } from '../transport/stats.ts';
 import { monotonicMs } from '../runtime/clock.ts';
 import type { Coordinator } from './coordinator.ts';
+import { InFlight, LeaseValidity, requestTimeoutMs as requestTimeoutOf } from './lease-keeping.ts';
+import { restartDelayMs as backoffMs } from '../../machines/service.machine.ts';
 
 export interface EtcdCoordinatorOptions {
   /** Base URLs of etcd members; on a failure the next one is tried. */
@@ -64,11 +66,11 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
   const prefix = `${opts.prefix.replace(/\/+$/, '')}/`;
   const myKey = `${prefix}${opts.nodeId}`;
   const ttlSeconds = Math.max(1, Math.round(opts.timing.ttlMs / 1000));
-  const requestTimeoutMs = Math.max(50, Math.min(opts.timing.retryPeriodMs, 2_000));
+  const requestTimeoutMs = requestTimeoutOf(opts.timing);
   const reconnectBaseMs = opts.reconnectBaseMs ?? 100;
   const reconnectMaxMs = opts.reconnectMaxMs ?? 2_000;
-  const pending = new Set<Promise<unknown>>();
-  let validUntilMs = 0;
+  const inFlight = new InFlight();
+  const validity = new LeaseValidity(opts.timing.renewDeadlineMs);
   let endpoint = 0;
 
   /** One gateway call, bounded; throws on transport errors and non-2xx answers. */
@@ -89,9 +91,7 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
 
   const coordinator = fromCallback<CoordinatorCommand, { nodeId: string }>(({ sendBack, receive }) => {
     const send = (e: LeaseEvent) => {
-      // What services' isPrimary() checks: the deadline counted from the request's sending.
-      if (e.type === 'LEASE.ACQUIRED' || e.type === 'LEASE.RENEWED') validUntilMs = Math.max(validUntilMs, monotonicMs() - e.rttMs + opts.timing.renewDeadlineMs);
-      else if (e.type === 'LEASE.LOST') validUntilMs = 0;
+      validity.note(e, monotonicMs());
       sendBack(e);
     };
     let closed = false;
@@ -126,7 +126,7 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
     const scheduleProbe = () => {
       if (closed) return;
       clearTimeout(probeTimer);
-      const delay = failures === 0 ? 0 : Math.min(reconnectBaseMs * 2 ** Math.min(failures - 1, 10), reconnectMaxMs);
+      const delay = failures === 0 ? 0 : backoffMs(failures, reconnectBaseMs, reconnectMaxMs);
       probeTimer = setTimeout(() => {
         call('/v3/maintenance/status', {}).then(markUp, (error: unknown) => {
           markFailed('probe', error);
@@ -136,9 +136,7 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
     };
 
     const track = (what: string, p: Promise<void>) => {
-      const q = p.then(markUp, (error: unknown) => markFailed(what, error));
-      pending.add(q);
-      void q.finally(() => pending.delete(q));
+      void inFlight.add(p.then(markUp, (error: unknown) => markFailed(what, error)));
     };
 
     async function keepAlive(): Promise<boolean> {
@@ -257,7 +255,7 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
           watchFailures = answered ? 0 : watchFailures + 1;
           // Restart while etcd is up (when it is down, markUp restarts it), backing off while
           // watches keep failing (a proxy without streaming, say) so we never spin.
-          const delayMs = Math.min(reconnectBaseMs * 2 ** Math.min(watchFailures, 10), reconnectMaxMs);
+          const delayMs = backoffMs(watchFailures + 1, reconnectBaseMs, reconnectMaxMs);
           if (!closed && stats.up) setTimeout(startWatch, delayMs);
         }
       })();
@@ -271,7 +269,7 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
       if (command.type === 'CAMPAIGN') track('campaign', campaign());
       else if (command.type === 'RENEW') track('renew', renew(command.token));
       else {
-        validUntilMs = 0;
+        validity.end();
         track('release', release());
       }
     });
@@ -285,11 +283,11 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
     };
   });
 
-  const flush = async (timeoutMs: number): Promise<void> => {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...pending]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
-    clearTimeout(timer);
+  return {
+    coordinator,
+    stats,
+    flush: (timeoutMs) => inFlight.flush(timeoutMs),
+    leaseValidUntilMs: () => validity.untilMs(),
+    describe: () => ({ backend: 'etcd', endpoints: opts.endpoints, prefix: opts.prefix }),
   };
-
-  return { coordinator, stats, flush, leaseValidUntilMs: () => validUntilMs, describe: () => ({ backend: 'etcd', endpoints: opts.endpoints, prefix: opts.prefix }) };
 }

@@ -19,6 +19,8 @@ import { TransportStats } from '../transport/stats.ts';
 import { monotonicMs } from '../runtime/clock.ts';
 import { ACQUIRE, HEARTBEAT, leaseValue, parseLeaseValue, RELEASE, RENEW } from './redis-scripts.ts';
 import type { Coordinator, WorkerReport } from './coordinator.ts';
+import { InFlight, LeaseValidity, requestTimeoutMs as requestTimeoutOf } from './lease-keeping.ts';
+import { restartDelayMs as backoffMs } from '../../machines/service.machine.ts';
 
 export interface RedisCoordinatorOptions {
   url: string;
@@ -48,27 +50,19 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
     events: `${opts.keyPrefix}:events`,
   };
   const { retryPeriodMs, ttlMs } = opts.timing;
-  // A request that outlives one period is useless: the next one is already due.
-  const requestTimeoutMs = Math.max(50, Math.min(retryPeriodMs, 2_000));
+  const requestTimeoutMs = requestTimeoutOf(opts.timing);
   const reconnectBaseMs = opts.reconnectBaseMs ?? 100;
   const reconnectMaxMs = opts.reconnectMaxMs ?? 2_000;
-  const pending = new Set<Promise<unknown>>();
-  let validUntilMs = 0;
-  const track = <T>(p: Promise<T>): Promise<T> => {
-    pending.add(p);
-    void p.finally(() => pending.delete(p)).catch(() => {});
-    return p;
-  };
+  const inFlight = new InFlight();
+  const validity = new LeaseValidity(opts.timing.renewDeadlineMs);
 
   const coordinator = fromCallback<CoordinatorCommand, { nodeId: string }>(({ sendBack, receive }) => {
     const send = (e: LeaseEvent) => {
-      // What services' isPrimary() checks: the deadline counted from the request's sending.
-      if (e.type === 'LEASE.ACQUIRED' || e.type === 'LEASE.RENEWED') validUntilMs = Math.max(validUntilMs, monotonicMs() - e.rttMs + opts.timing.renewDeadlineMs);
-      else if (e.type === 'LEASE.LOST') validUntilMs = 0;
+      validity.note(e, monotonicMs());
       sendBack(e);
     };
     const common = {
-      retryStrategy: (times: number) => Math.min(reconnectBaseMs * 2 ** Math.min(times - 1, 10), reconnectMaxMs),
+      retryStrategy: (times: number) => backoffMs(times, reconnectBaseMs, reconnectMaxMs),
       connectTimeout: Math.max(requestTimeoutMs, 500),
       lazyConnect: false,
     };
@@ -116,7 +110,7 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
       }
       const sentAt = monotonicMs();
       stats.sent++;
-      void track(
+      void inFlight.add(
         run().then(
           (result) => {
             if (closed) return;
@@ -154,7 +148,7 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
           if (other !== null) send({ type: 'LEADER.OBSERVED', leaderId: other.nodeId, token: other.token });
         });
       } else {
-        validUntilMs = 0;
+        validity.end();
         request('release', () => cmd.eval(RELEASE, 2, keys.leader, keys.events, leaseValue(command.token, opts.nodeId)) as Promise<number>, () => {});
       }
     });
@@ -181,18 +175,18 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
       stats.up = false;
       clearInterval(heartbeat);
       // Let a release sent during shutdown reach the server before the connection goes.
-      void Promise.allSettled([...pending]).then(() => {
+      void inFlight.settled().then(() => {
         cmd.disconnect();
         sub.disconnect();
       });
     };
   });
 
-  const flush = async (timeoutMs: number): Promise<void> => {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...pending]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
-    clearTimeout(timer);
+  return {
+    coordinator,
+    stats,
+    flush: (timeoutMs) => inFlight.flush(timeoutMs),
+    leaseValidUntilMs: () => validity.untilMs(),
+    describe: () => ({ backend: 'redis', url: opts.url, keyPrefix: opts.keyPrefix }),
   };
-
-  return { coordinator, stats, flush, leaseValidUntilMs: () => validUntilMs, describe: () => ({ backend: 'redis', url: opts.url, keyPrefix: opts.keyPrefix }) };
 }

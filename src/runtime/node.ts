@@ -101,13 +101,14 @@ export class HaNode {
   start(): void {
     if (this.#actor !== null) throw new Error('HaNode.start() called twice');
     const ha = this.config.ha;
+    const coordinator = this.#coordinator;
     const service = serviceMachine.provide({
       actors: {
         runService: createServiceRunner({
           nodeId: ha.nodeId,
           log: this.log,
           pendingStops: this.#pendingStops,
-          ...(this.#coordinator !== null ? { leaseValid: ((c) => () => monotonicMs() < c.leaseValidUntilMs())(this.#coordinator) } : {}),
+          ...(coordinator !== null ? { leaseValid: () => monotonicMs() < coordinator.leaseValidUntilMs() } : {}),
         }),
       },
     });

@@ -12,6 +12,7 @@
 import { createActor, fromCallback, type Actor } from 'xstate';
 import { leaseMachine, type CoordinatorCommand, type LeaseEvent, type LeaseTiming } from '../../machines/lease.machine.ts';
 import { roleOf, type Role } from '../../machines/role.machine.ts';
+import { LeaseValidity } from '../backends/lease-keeping.ts';
 import { Prng } from './prng.ts';
 import { Phase, Scheduler, type Entry } from './scheduler.ts';
 
@@ -25,8 +26,8 @@ export interface LeaseSimNode {
   backlog: Entry[];
   role: Role;
   epoch: number;
-  /** Local ms until which isPrimary() may answer true. */
-  validUntilLocalMs: number;
+  /** What isPrimary() would answer, on the node's local clock: the backends' own rule. */
+  validity: LeaseValidity;
 }
 
 export interface LeaseSimOptions {
@@ -72,7 +73,7 @@ export class LeaseSimulation {
   }
 
   addNode(nodeId: string, clockRate = 1, startAtMs = 0): void {
-    this.nodes.set(nodeId, { nodeId, clockRate, actor: null, incarnation: 0, paused: false, backlog: [], role: 'unknown', epoch: 0, validUntilLocalMs: 0 });
+    this.nodes.set(nodeId, { nodeId, clockRate, actor: null, incarnation: 0, paused: false, backlog: [], role: 'unknown', epoch: 0, validity: this.#validity() });
     this.at(startAtMs, `start ${nodeId}`, () => this.start(nodeId));
   }
 
@@ -87,7 +88,7 @@ export class LeaseSimulation {
     const node = this.nodes.get(id)!;
     if (node.actor !== null) return;
     node.incarnation++;
-    Object.assign(node, { paused: false, backlog: [], role: 'unknown', epoch: 0, validUntilLocalMs: 0 });
+    Object.assign(node, { paused: false, backlog: [], role: 'unknown', epoch: 0, validity: this.#validity() });
     const incarnation = node.incarnation;
     const clock = {
       setTimeout: (fn: () => void, ms: number) => this.#onNode(node, incarnation, this.nowMs + ms / node.clockRate, Phase.Timer, fn),
@@ -99,14 +100,12 @@ export class LeaseSimulation {
       actors: {
         coordinator: fromCallback<CoordinatorCommand, { nodeId: string }>(({ sendBack, receive }) => {
           const deliver = (e: LeaseEvent) => {
-            if (e.type === 'LEASE.ACQUIRED' || e.type === 'LEASE.RENEWED') {
-              node.validUntilLocalMs = Math.max(node.validUntilLocalMs, this.localMs(node) - e.rttMs + this.opts.timing.renewDeadlineMs);
-            } else if (e.type === 'LEASE.LOST') node.validUntilLocalMs = 0;
+            node.validity.note(e, this.localMs(node));
             sendBack(e);
           };
           this.#onNode(node, incarnation, this.nowMs, Phase.Io, () => deliver({ type: 'COORDINATOR.UP' }));
           receive((command) => {
-            if (command.type === 'RELEASE') node.validUntilLocalMs = 0;
+            if (command.type === 'RELEASE') node.validity.end();
             this.#request(node, incarnation, command, deliver);
           });
         }),
@@ -126,7 +125,7 @@ export class LeaseSimulation {
   crash(id: string): void {
     const node = this.nodes.get(id)!;
     node.actor?.stop();
-    Object.assign(node, { actor: null, backlog: [], paused: false, role: 'unknown', validUntilLocalMs: 0 });
+    Object.assign(node, { actor: null, backlog: [], paused: false, role: 'unknown', validity: this.#validity() });
   }
 
   pause(id: string, durationMs: number): void {
@@ -149,7 +148,7 @@ export class LeaseSimulation {
 
   /** Nodes whose services would act now: primary with a lease valid on their own clock. */
   acting(): LeaseSimNode[] {
-    return [...this.nodes.values()].filter((n) => n.actor !== null && !n.paused && n.role === 'primary' && this.localMs(n) < n.validUntilLocalMs);
+    return [...this.nodes.values()].filter((n) => n.actor !== null && !n.paused && n.role === 'primary' && this.localMs(n) < n.validity.untilMs());
   }
 
   /** Runs every event due up to `untilMs`, calling `check` after each one. */
@@ -172,6 +171,10 @@ export class LeaseSimulation {
 
   stop(): void {
     for (const n of this.nodes.values()) n.actor?.stop();
+  }
+
+  #validity(): LeaseValidity {
+    return new LeaseValidity(this.opts.timing.renewDeadlineMs);
   }
 
   #latency(): number {

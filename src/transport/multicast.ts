@@ -11,6 +11,7 @@ import dgram from 'node:dgram';
 import { fromCallback } from 'xstate';
 import type { Logger } from 'pino';
 import type { SendEvent } from '../../machines/role.machine.ts';
+import { restartDelayMs as backoffMs } from '../../machines/service.machine.ts';
 import { encodeMessage, MAX_EPOCH } from './codec.ts';
 import { TransportStats } from './stats.ts';
 import { AuthVerifier, sealMessage, StampClock, type AuthPolicy } from './auth.ts';
@@ -70,7 +71,7 @@ export function createMulticastTransport(opts: MulticastOptions) {
       if (stopped) return;
       stats.up = false;
       stats.lastError = reason;
-      const delayMs = Math.min(retryBaseMs * 2 ** Math.min(attempts, 20), retryMaxMs);
+      const delayMs = backoffMs(attempts + 1, retryBaseMs, retryMaxMs);
       attempts++;
       log.error({ group: opts.group, port: opts.port, interface: opts.interfaceAddress, retryInMs: delayMs }, `multicast transport down: ${reason}`);
       sendBack({ type: 'TRANSPORT.DOWN', reason });
