@@ -153,45 +153,44 @@ export class NodeProcess {
 }
 
 export async function startNode(spec: NodeSpec): Promise<NodeProcess> {
-  const statusPort = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'hastate-it-'));
-  const file = join(dir, `${spec.nodeId}.yaml`);
-  writeFileSync(
-    file,
-    [
-      'ha:',
-      `  multicast_group: ${spec.group}`,
-      '  interface: 127.0.0.1',
-      `  node_id: ${spec.nodeId}`,
-      `  priority: ${spec.priority ?? 0}`,
-      `  role: ${spec.role ?? 'auto'}`,
-      `  preempt: ${spec.preempt ?? false}`,
-      `  election_window_seconds: ${spec.windowSeconds ?? 0.5}`,
-      '  heartbeat:',
-      `    port: ${spec.port}`,
-      `    interval_seconds: ${spec.intervalSeconds ?? 0.2}`,
-      `    timeout_seconds: ${spec.timeoutSeconds ?? 0.6}`,
-      ...(spec.auth === undefined
-        ? []
-        : [
-            '  auth:',
-            `    mode: ${spec.auth.mode}`,
-            ...(spec.auth.keyFile === undefined ? [] : [`    key_file: ${JSON.stringify(spec.auth.keyFile)}`]),
-            ...(spec.auth.keyId === undefined ? [] : [`    key_id: ${spec.auth.keyId}`]),
-            ...(spec.auth.freshnessWindowSeconds === undefined ? [] : [`    freshness_window_seconds: ${spec.auth.freshnessWindowSeconds}`]),
-          ]),
-      'status:',
-      '  host: 127.0.0.1',
-      `  port: ${statusPort}`,
-      'log:',
-      '  level: debug',
-      '',
-    ].join('\n'),
-  );
-  const proc = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--config', file, '--log', 'json'], {
+  const haLines = [
+    'ha:',
+    `  multicast_group: ${spec.group}`,
+    '  interface: 127.0.0.1',
+    `  node_id: ${spec.nodeId}`,
+    `  priority: ${spec.priority ?? 0}`,
+    `  role: ${spec.role ?? 'auto'}`,
+    `  preempt: ${spec.preempt ?? false}`,
+    `  election_window_seconds: ${spec.windowSeconds ?? 0.5}`,
+    '  heartbeat:',
+    `    port: ${spec.port}`,
+    `    interval_seconds: ${spec.intervalSeconds ?? 0.2}`,
+    `    timeout_seconds: ${spec.timeoutSeconds ?? 0.6}`,
+    ...(spec.auth === undefined
+      ? []
+      : [
+          '  auth:',
+          `    mode: ${spec.auth.mode}`,
+          ...(spec.auth.keyFile === undefined ? [] : [`    key_file: ${JSON.stringify(spec.auth.keyFile)}`]),
+          ...(spec.auth.keyId === undefined ? [] : [`    key_id: ${spec.auth.keyId}`]),
+          ...(spec.auth.freshnessWindowSeconds === undefined ? [] : [`    freshness_window_seconds: ${spec.auth.freshnessWindowSeconds}`]),
+        ]),
+  ];
+  return spawnNode(spec, await freePort(), haLines, (file) => [CLI, 'run', '--config', file, '--log', 'json']);
+}
+
+/**
+ * Writes a node's config file (the given `ha:` lines, then a status endpoint on `statusPort`
+ * and debug JSON logs) and runs `entry(file)` under tsx, with HASTATE_* variables cleared so the
+ * caller's environment cannot change the node.
+ */
+export function spawnNode(spec: NodeSpec, statusPort: number, haLines: string[], entry: (file: string) => string[], env: Record<string, string> = {}): NodeProcess {
+  const file = join(mkdtempSync(join(tmpdir(), 'hastate-it-')), `${spec.nodeId}.yaml`);
+  writeFileSync(file, [...haLines, 'status:', '  host: 127.0.0.1', `  port: ${statusPort}`, 'log:', '  level: debug', ''].join('\n'));
+  const proc = spawn(process.execPath, ['--import', 'tsx', ...entry(file)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HASTATE_'))),
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HASTATE_'))), ...env },
   });
   return new NodeProcess(spec, statusPort, proc);
 }

@@ -3,6 +3,19 @@ import { ManualClock } from '../../src/testing/manual-clock.ts';
 import { serviceMachine, type ServiceEvent, type RunnerInput } from '../../machines/service.machine.ts';
 import { roleMachine, roleOf, type OutboundMessage, type PeerInfo, type RoleInput, type RoleTransition, type SendEvent } from '../../machines/role.machine.ts';
 
+/** The service supervisor with a runner that only records the role transitions it is sent. */
+export function recordingService(transitions: RoleTransition[]) {
+  return serviceMachine.provide({
+    actors: {
+      runService: fromCallback<ServiceEvent, RunnerInput>(({ receive }) => {
+        receive((e) => {
+          if (e.type === 'ROLE.CHANGED') transitions.push(e.transition);
+        });
+      }),
+    },
+  });
+}
+
 export const timing = { electionWindowMs: 2000, heartbeatIntervalMs: 3000, heartbeatTimeoutMs: 9000 };
 
 /** One role machine on a simulated clock, with a transport that records what it sends. */
@@ -16,15 +29,7 @@ export function startNode(input: Partial<RoleInput> & { nodeId: string }, opts: 
       transport: fromCallback<SendEvent, { nodeId: string }>(({ receive }) => {
         receive((e) => sent.push(e.message));
       }),
-      service: serviceMachine.provide({
-        actors: {
-          runService: fromCallback<ServiceEvent, RunnerInput>(({ receive }) => {
-            receive((e) => {
-              if (e.type === 'ROLE.CHANGED') transitions.push(e.transition);
-            });
-          }),
-        },
-      }),
+      service: recordingService(transitions),
       confirmSilence: fromCallback(({ sendBack }) => {
         if (opts.holdSilence) releaseSilence = () => sendBack({ type: 'SILENCE.CONFIRMED' });
         else sendBack({ type: 'SILENCE.CONFIRMED' });

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/testing/manual-clock.ts';
 import { leaseMachine, type CoordinatorCommand, type LeaseEvent, type LeaseInput } from '../../machines/lease.machine.ts';
 import { roleOf } from '../../machines/role.machine.ts';
-import { serviceMachine, type RoleTransition, type RunnerInput, type ServiceEvent } from '../../machines/service.machine.ts';
+import type { RoleTransition } from '../../machines/service.machine.ts';
+import { recordingService } from './harness.ts';
 
 const timing = { ttlMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 150 };
 
@@ -14,15 +15,7 @@ function start(input: Partial<LeaseInput> = {}) {
   const machine = leaseMachine.provide({
     actors: {
       coordinator: fromCallback<CoordinatorCommand, { nodeId: string }>(({ receive }) => receive((c) => commands.push(c))),
-      service: serviceMachine.provide({
-        actors: {
-          runService: fromCallback<ServiceEvent, RunnerInput>(({ receive }) =>
-            receive((e) => {
-              if (e.type === 'ROLE.CHANGED') transitions.push(e.transition);
-            }),
-          ),
-        },
-      }),
+      service: recordingService(transitions),
     },
   });
   const actor = createActor(machine, { clock, input: { nodeId: 'n1', timing, services: [{ name: 'rec', definition: null }], ...input } });
