@@ -338,35 +338,37 @@ function applyDefaults(c: Collector, opts: Omit<LoadOptions, 'file'>): void {
   }
 }
 
+/** Both keys hold a value that passed its own check (so a relation between them means something). */
+const validKeys = (c: Collector, ...paths: string[]): boolean => paths.every((p) => c.values.has(p) && !c.invalid.has(p));
+
+/**
+ * A duration key must be strictly less (or greater) than another: one problem, on `at`, naming
+ * the other key and its value, and saying when the offending value is a default.
+ */
+function requireOrder(c: Collector, at: string, relation: 'less' | 'greater', other: string, why = ''): void {
+  if (!validKeys(c, at, other)) return;
+  const value = c.values.get(at) as number;
+  const bound = c.values.get(other) as number;
+  if (relation === 'less' ? value < bound : value > bound) return;
+  const origin = c.origins.get(at)!;
+  const found = origin.source === 'defaults' ? `the default ${value / 1000}` : String(value / 1000);
+  c.problem(origin, `must be ${relation} than ${other} (${bound / 1000}), found ${found}${why === '' ? '' : `: ${why}`}`);
+}
+
 function crossChecks(c: Collector): void {
-  const iv = 'ha.heartbeat.interval_seconds';
-  const to = 'ha.heartbeat.timeout_seconds';
-  if (c.invalid.has(iv) || c.invalid.has(to)) return;
-  const interval = c.values.get(iv) as number | undefined;
-  const timeout = c.values.get(to) as number | undefined;
-  if (interval === undefined || timeout === undefined || timeout > interval) return;
-  const at = c.origins.get(to)!;
-  const what = at.source === 'defaults' ? `the default ${timeout / 1000}` : String(timeout / 1000);
-  c.problem(at, `must be greater than ${iv} (${interval / 1000}), found ${what}`);
+  requireOrder(c, 'ha.heartbeat.timeout_seconds', 'greater', 'ha.heartbeat.interval_seconds');
 }
 
 /** Lease timing (redis/etcd): retry period < renew deadline < TTL, one problem each. */
 function leaseChecks(c: Collector): void {
-  const valid = (...paths: string[]) => paths.every((p) => c.values.has(p) && !c.invalid.has(p));
   const ttl = 'ha.lease.ttl_seconds';
   const deadline = 'ha.lease.renew_deadline_seconds';
-  const retry = 'ha.lease.retry_period_seconds';
-  const s = (p: string) => (c.values.get(p) as number) / 1000;
-  const shown = (p: string) => (c.origins.get(p)!.source === 'defaults' ? `the default ${s(p)}` : String(s(p)));
-  if (valid(ttl, deadline) && s(deadline) >= s(ttl)) {
-    c.problem(c.origins.get(deadline)!, `must be less than ${ttl} (${s(ttl)}), found ${shown(deadline)}: the primary must step down before its lease can pass to another node`);
-  }
-  if (valid(deadline, retry) && s(retry) >= s(deadline)) {
-    c.problem(c.origins.get(retry)!, `must be less than ${deadline} (${s(deadline)}), found ${shown(retry)}: at least one renewal must fit before the deadline`);
-  }
+  requireOrder(c, deadline, 'less', ttl, 'the primary must step down before its lease can pass to another node');
+  requireOrder(c, 'ha.lease.retry_period_seconds', 'less', deadline, 'at least one renewal must fit before the deadline');
   const backend = c.values.get('ha.backend');
-  if (backend === 'etcd' && valid(ttl) && !Number.isInteger(s(ttl))) {
-    c.problem(c.origins.get(ttl)!, `must be a whole number of seconds with ha.backend etcd (etcd leases have second granularity), found ${s(ttl)}`);
+  const ttlSeconds = (c.values.get(ttl) as number) / 1000;
+  if (backend === 'etcd' && validKeys(c, ttl) && !Number.isInteger(ttlSeconds)) {
+    c.problem(c.origins.get(ttl)!, `must be a whole number of seconds with ha.backend etcd (etcd leases have second granularity), found ${ttlSeconds}`);
   }
   if ((backend === 'redis' || backend === 'etcd') && c.values.get('ha.role') === 'primary') {
     c.problem(c.origins.get('ha.role')!, `primary cannot be forced with ha.backend ${String(backend)}: the lease decides; use auto or standby`);
@@ -375,18 +377,12 @@ function leaseChecks(c: Collector): void {
 
 /** Reference application: checks between its keys, one problem each. */
 function referenceChecks(c: Collector): void {
-  const valid = (...paths: string[]) => paths.every((p) => c.values.has(p) && !c.invalid.has(p));
   const req = 'reference.monitor.request_port';
   const res = 'reference.monitor.response_port';
-  if (valid(req, res) && c.values.get(req) === c.values.get(res)) {
+  if (validKeys(c, req, res) && c.values.get(req) === c.values.get(res)) {
     c.problem(c.origins.get(res)!, `must differ from ${req} (${String(c.values.get(req))}): requests and responses share the group`);
   }
-  const stale = 'reference.stale_after_seconds';
-  const every = 'reference.collect_interval_seconds';
-  if (valid(stale, every) && (c.values.get(stale) as number) <= (c.values.get(every) as number)) {
-    const at = c.origins.get(stale)!;
-    c.problem(at, `must be greater than ${every} (${(c.values.get(every) as number) / 1000}), found ${(c.values.get(stale) as number) / 1000}: data would be stale between two refreshes`);
-  }
+  requireOrder(c, 'reference.stale_after_seconds', 'greater', 'reference.collect_interval_seconds', 'data would be stale between two refreshes');
 }
 
 /**
