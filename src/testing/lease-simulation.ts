@@ -14,7 +14,7 @@ import { leaseMachine, type CoordinatorCommand, type LeaseEvent, type LeaseTimin
 import { roleOf, type Role } from '../../machines/role.machine.ts';
 import { LeaseValidity } from '../backends/lease-keeping.ts';
 import { Prng } from './prng.ts';
-import { Phase, Scheduler, type Entry } from './scheduler.ts';
+import { Phase, resumeOwner, runAsOwner, Scheduler, type Entry } from './scheduler.ts';
 
 export interface LeaseSimNode {
   nodeId: string;
@@ -135,10 +135,7 @@ export class LeaseSimulation {
     const incarnation = node.incarnation;
     this.at(this.nowMs + durationMs, `resume ${id}`, () => {
       if (node.incarnation !== incarnation || node.actor === null) return;
-      node.paused = false;
-      const backlog = node.backlog;
-      node.backlog = [];
-      for (const e of backlog) this.scheduler.push(this.nowMs, e.phase, e.owner, e.fn);
+      resumeOwner(this.scheduler, node);
     });
   }
 
@@ -157,14 +154,8 @@ export class LeaseSimulation {
       const entry = this.scheduler.pop(untilMs);
       if (entry === undefined) break;
       this.scheduler.nowMs = entry.atMs;
-      const node = entry.owner === null ? null : this.nodes.get(entry.owner)!;
-      if (node !== null && node.actor === null) continue;
-      if (node !== null && node.paused) {
-        node.backlog.push(entry);
-        continue;
-      }
-      entry.fn();
-      check();
+      const node = entry.owner === null ? null : (this.nodes.get(entry.owner) ?? null);
+      if (runAsOwner(entry, node, node?.actor != null)) check();
     }
     this.scheduler.nowMs = Math.max(this.scheduler.nowMs, untilMs);
   }

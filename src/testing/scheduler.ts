@@ -71,3 +71,34 @@ export class Scheduler {
     return this.#heap.length;
   }
 }
+
+/** What the scheduler needs of a simulated process to run its entries as its event loop would. */
+export interface LoopOwner {
+  paused: boolean;
+  backlog: Entry[];
+}
+
+/**
+ * Runs `entry` as its owner's process would: not at all if the process is dead or unknown
+ * (`owner` null), later if it is paused (queued in its backlog), now otherwise. Entries of the
+ * simulation itself (`entry.owner` null) run now. Returns whether it ran.
+ */
+export function runAsOwner(entry: Entry, owner: LoopOwner | null, alive: boolean): boolean {
+  if (entry.owner !== null) {
+    if (owner === null || !alive) return false;
+    if (owner.paused) {
+      owner.backlog.push(entry);
+      return false;
+    }
+  }
+  entry.fn();
+  return true;
+}
+
+/** A paused process resumes: everything that came due meanwhile runs now, in event-loop order. */
+export function resumeOwner(scheduler: Scheduler, owner: LoopOwner): void {
+  owner.paused = false;
+  const backlog = owner.backlog;
+  owner.backlog = [];
+  for (const e of backlog) scheduler.push(scheduler.nowMs, e.phase, e.owner, e.fn);
+}

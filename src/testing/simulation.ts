@@ -14,7 +14,7 @@ import { createServiceRunner } from '../services/runner.ts';
 import type { ServiceDefinition } from '../services/types.ts';
 import { HEALTHY, LinkState, Topology, type LinkFaults } from './network.ts';
 import { Prng } from './prng.ts';
-import { Phase, Scheduler, type Entry } from './scheduler.ts';
+import { Phase, resumeOwner, runAsOwner, Scheduler, type Entry } from './scheduler.ts';
 
 export interface SimNodeSpec {
   nodeId: string;
@@ -196,11 +196,8 @@ export class Simulation {
     const incarnation = node.incarnation;
     this.at(this.nowMs + durationMs, `resume ${id}`, () => {
       if (node.incarnation !== incarnation || !node.alive) return;
-      node.paused = false;
       // Everything that came due meanwhile runs now, in event-loop order: timers, then I/O, then immediates.
-      const backlog = node.backlog;
-      node.backlog = [];
-      for (const e of backlog) this.scheduler.push(this.nowMs, e.phase, e.owner, e.fn);
+      resumeOwner(this.scheduler, node);
     });
   }
 
@@ -259,15 +256,8 @@ export class Simulation {
 
   #runEntry(entry: Entry): void {
     this.scheduler.nowMs = entry.atMs;
-    if (entry.owner !== null) {
-      const node = this.nodes.get(entry.owner);
-      if (node === undefined || !node.alive) return;
-      if (node.paused) {
-        node.backlog.push(entry);
-        return;
-      }
-    }
-    entry.fn();
+    const node = entry.owner === null ? null : (this.nodes.get(entry.owner) ?? null);
+    runAsOwner(entry, node, node?.alive ?? false);
   }
 
   #onNode(node: SimNode, incarnation: number, atMs: number, phase: Phase, fn: () => void): Entry {
