@@ -9,14 +9,25 @@ import { fileURLToPath } from 'node:url';
 /** dist/src/runtime -> dist -> root: never more than this many levels. */
 const MAX_LEVELS = 4;
 
-function findRoot(): string {
+interface PackageJson {
+  name?: string;
+  version: string;
+}
+
+function findRoot(): { root: string; pkg: PackageJson } {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i <= MAX_LEVELS; i++) {
     const candidate = join(dir, 'package.json');
-    if (existsSync(candidate) && (JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === 'hastate') return dir;
+    if (existsSync(candidate)) {
+      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as PackageJson;
+      if (pkg.name === 'hastate') return { root: dir, pkg };
+    }
     dir = dirname(dir);
   }
   throw new Error(`hastate: no package.json named hastate within ${MAX_LEVELS} folders above ${fileURLToPath(import.meta.url)}`);
 }
 
-export const PACKAGE_ROOT: string = findRoot();
+const found = findRoot();
+export const PACKAGE_ROOT: string = found.root;
+/** The package's package.json, read once. */
+export const PACKAGE_JSON: Readonly<PackageJson> = found.pkg;
