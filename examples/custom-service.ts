@@ -8,28 +8,30 @@
  */
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { createLogger, defineService, HaNode, leaderJobs, loadConfig, type ServiceDefinition } from '../src/index.ts';
+import { createLogger, defineService, HaNode, leaderJobs, loadConfig, primaryGate, type ServiceDefinition } from '../src/index.ts';
 
-/** Counts work items; answers 503 (with the primary's id) on any node that is not primary. */
+/**
+ * Counts work items. The primary gate answers 503 NOT_PRIMARY (naming the primary) on a
+ * standby and 503 SWITCHING_OVER with Retry-After during an election; the handler runs only
+ * on the primary.
+ */
 export function counterService(port: number): ServiceDefinition & { total(): number } {
   let server: http.Server | null = null;
   let total = 0;
+  const gate = primaryGate({ retryAfterMs: 1_000 });
   const service = defineService({
     name: 'counter',
     // Runs on every node, in every role: the socket is ready before a takeover.
     start(ctx) {
       return new Promise<void>((resolve, reject) => {
-        server = http.createServer((req, res) => {
-          const t = ctx.current();
-          if (t?.to !== 'primary') {
-            res.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json' });
-            res.end(JSON.stringify({ code: t?.to === 'standby' ? 'NOT_PRIMARY' : 'SWITCHING_OVER', primary: t?.primaryId ?? null }));
-            return;
-          }
-          total++;
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ total, epoch: t.epoch }));
-        });
+        server = http.createServer(
+          gate.guard(ctx, (_req, res, { epoch, fence }) => {
+            total++;
+            // `fence` holds Hastate-Epoch/Hastate-Node: add it to any write this request sends on.
+            res.writeHead(200, { 'content-type': 'application/json', ...fence });
+            res.end(JSON.stringify({ total, epoch }));
+          }),
+        );
         server.once('error', reject);
         server.listen(port, '127.0.0.1', () => resolve());
       });
@@ -41,7 +43,7 @@ export function counterService(port: number): ServiceDefinition & { total(): num
       server?.close();
       server?.closeAllConnections();
     },
-    status: () => ({ total }),
+    status: () => ({ total, gate: gate.counters() }),
   });
   return Object.assign(service, { total: () => total });
 }

@@ -13,6 +13,8 @@ export { createLogger, type LoggerOptions } from './runtime/log.ts';
 export type { NodeStatus, PeerStatus, ServiceStatus } from './runtime/status.ts';
 export { defineService, type ServiceDefinition, type ServiceContext, type Role, type RoleTransition } from './services/types.ts';
 export { statusService, type StatusServerOptions } from './services/status-server.ts';
+export { primaryGate, PRIMARY_HEADER, type PrimaryGate, type PrimaryGateOptions, type GateDecision, type GatePass, type GateRefusal, type RefusalCode } from './services/primary-gate.ts';
+export { createEpochFence, fenceHeaders, readFenceHeaders, EPOCH_HEADER, NODE_HEADER, type EpochFence, type FenceStamp, type FenceVerdict } from './services/epoch-fence.ts';
 export { leaderJobs, type LeaderJobsOptions, type PeriodicTask, type LeaderInfo, type FollowerInfo, type JobCounters } from './services/jobs.ts';
 export { createNotifier, hookFor, type NotifyConfig, type HookResult, type HookKind } from './runtime/notify.ts';
 export { loadConfig, parseConfigText, renderEffectiveConfig, CONFIG_KEYS, type HastateConfig, type LoadOptions } from './config/index.ts';

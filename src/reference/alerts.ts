@@ -13,13 +13,16 @@
  * | malformed body / field       | 400    | `BAD_JSON` / `BAD_ALERT` | fix the request |
  * | body over the limit          | 413    | `TOO_LARGE`      | fix the request         |
  *
- * The 503s carry `Retry-After` (whole seconds), `retryAfterMs`, and an `X-HA-Role` header.
- * Seed 004's clients tell a switch in progress from a standby the same way (error 308000000).
+ * The 503s come from the library's primary gate (src/services/primary-gate.ts): `Retry-After`
+ * (whole seconds), `retryAfterMs`, and an `X-HA-Role` header. Seed 004's clients tell a switch
+ * in progress from a standby the same way (error 308000000). Alerts go to the API stamped with
+ * the epoch headers (`Hastate-Epoch`), which the API's fence checks.
  *
  * The primary also sends the API keep-alive, every `keepaliveIntervalMs`, only while primary.
  */
 import http from 'node:http';
-import { defineService, type RoleTransition, type ServiceContext, type ServiceDefinition } from '../services/types.ts';
+import { defineService, type ServiceContext, type ServiceDefinition } from '../services/types.ts';
+import { primaryGate, type GateRefusal } from '../services/primary-gate.ts';
 import { ApiError, type ApiClient } from './api-client.ts';
 import { checkAlert } from './protocol.ts';
 import type { Repository } from './repository.ts';
@@ -51,16 +54,11 @@ export function alertReceiver(opts: AlertReceiverOptions): ServiceDefinition & {
     res.end(text);
   };
 
-  const refuse = (res: http.ServerResponse, t: RoleTransition | null) => {
-    const role = t?.to ?? 'unknown';
-    const headers = { 'retry-after': String(Math.max(1, Math.ceil(opts.retryAfterMs / 1000))), 'x-ha-role': role };
-    if (role === 'standby') {
-      counters.refusedStandby++;
-      send(res, 503, { code: 'NOT_PRIMARY', role, primary: t?.primaryId ?? null, retryAfterMs: opts.retryAfterMs }, headers);
-    } else {
-      counters.refusedSwitching++;
-      send(res, 503, { code: 'SWITCHING_OVER', role, primary: null, retryAfterMs: opts.retryAfterMs }, headers);
-    }
+  const gate = primaryGate({ retryAfterMs: opts.retryAfterMs });
+  const refuse = (res: http.ServerResponse, refusal: GateRefusal) => {
+    if (refusal.code === 'NOT_PRIMARY') counters.refusedStandby++;
+    else counters.refusedSwitching++;
+    gate.send(res, refusal);
   };
 
   const handleAlert = async (body: Buffer, res: http.ServerResponse, ctx: ServiceContext) => {
@@ -78,24 +76,21 @@ export function alertReceiver(opts: AlertReceiverOptions): ServiceDefinition & {
       send(res, 400, { code: 'BAD_ALERT', message: alert.detail });
       return;
     }
-    const t = ctx.current();
-    if (t?.to !== 'primary') return refuse(res, t);
-    const signal = ctx.primarySignal();
+    const pass = gate.check(ctx);
+    if (!pass.pass) return refuse(res, pass);
+    const { signal, epoch } = pass;
     try {
-      await opts.api.forwardAlert(alert.value, ctx.nodeId, t.epoch, signal);
+      await opts.api.forwardAlert(alert.value, ctx.nodeId, epoch, signal);
     } catch (error) {
       // Lost primary while forwarding, or the API knows a newer epoch: a switch is under way.
-      if (signal.aborted || (error instanceof ApiError && error.status === 409)) {
-        const now = ctx.current();
-        return refuse(res, now === null || now.to === 'primary' ? { ...t, to: 'electing', primaryId: null } : now);
-      }
+      if (signal.aborted || (error instanceof ApiError && error.status === 409)) return refuse(res, gate.refuseLost(ctx));
       counters.upstreamFailed++;
       send(res, 502, { code: 'UPSTREAM_FAILED', message: (error as Error).message });
       return;
     }
-    opts.repo.noteAlert(alert.value, t.epoch);
+    opts.repo.noteAlert(alert.value, epoch);
     counters.processed++;
-    send(res, 200, { code: 'PROCESSED', id: alert.value.id, nodeId: ctx.nodeId, epoch: t.epoch });
+    send(res, 200, { code: 'PROCESSED', id: alert.value.id, nodeId: ctx.nodeId, epoch });
   };
 
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse, ctx: ServiceContext) => {

@@ -6,6 +6,7 @@
  */
 import type { Board, Stack } from './repository.ts';
 import { HEALTH, type BoardAlert, type Health } from './protocol.ts';
+import { fenceHeaders } from '../services/epoch-fence.ts';
 
 export interface ApiClientOptions {
   baseUrl: string;
@@ -83,14 +84,14 @@ export class ApiClient {
 
   /** Hands a processed alert to the API, fenced by the epoch: a stale primary is refused (409). */
   forwardAlert(alert: BoardAlert, nodeId: string, epoch: number, signal?: AbortSignal): Promise<void> {
-    return this.#call('POST', '/alerts', { alert, nodeId, epoch }, signal).then(() => undefined);
+    return this.#call('POST', '/alerts', { alert, nodeId, epoch }, signal, fenceHeaders(epoch, nodeId)).then(() => undefined);
   }
 
-  async #call(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+  async #call(method: string, path: string, body: unknown, signal: AbortSignal | undefined, headers: Record<string, string> = {}): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       this.counters.calls++;
       try {
-        return await this.#once(method, path, body, signal);
+        return await this.#once(method, path, body, signal, headers);
       } catch (error) {
         this.counters.failures++;
         this.counters.lastError = `${method} ${path}: ${(error as Error).message}`;
@@ -102,7 +103,7 @@ export class ApiClient {
     }
   }
 
-  async #once(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+  async #once(method: string, path: string, body: unknown, signal: AbortSignal | undefined, headers: Record<string, string>): Promise<unknown> {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let res: Response;
@@ -110,7 +111,8 @@ export class ApiClient {
       res = await fetch(this.opts.baseUrl + path, {
         method,
         signal: combined,
-        ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
       if (timeout.aborted) {

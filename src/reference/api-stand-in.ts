@@ -9,6 +9,7 @@
  */
 import http from 'node:http';
 import type { Board, Stack } from './repository.ts';
+import { createEpochFence, EPOCH_HEADER } from '../services/epoch-fence.ts';
 
 export interface StandInStats {
   boardsServed: number;
@@ -54,6 +55,7 @@ export interface ApiStandIn {
 export function startApiStandIn(opts: { host?: string; port?: number } = {}): Promise<ApiStandIn> {
   const inventory = defaultInventory();
   const faults: StandInFaults = { delayMs: 0, failRate: 0, down: false };
+  const fence = createEpochFence();
   const stats: StandInStats = { boardsServed: 0, keepalives: {}, lastKeepalive: null, alerts: 0, duplicateAlerts: 0, refusedStale: 0, highestEpoch: 0, alertIds: [] };
   const seen = new Set<string>();
 
@@ -107,11 +109,13 @@ export function startApiStandIn(opts: { host?: string; port?: number } = {}): Pr
       if (req.method === 'POST' && path === '/alerts') {
         const b = (await readBody(req)) as { alert?: { id?: unknown }; nodeId?: unknown; epoch?: unknown };
         if (typeof b?.alert?.id !== 'string' || typeof b.epoch !== 'number') return json(res, 400, { error: 'expected {alert: {id}, nodeId, epoch}' });
-        if (b.epoch < stats.highestEpoch) {
+        // The stamp in the headers when the client sends one (the library's fence), else the body's epoch.
+        const verdict = req.headers[EPOCH_HEADER.toLowerCase()] !== undefined ? fence.admitRequest(req.headers) : fence.admit(b.epoch);
+        if (!verdict.ok) {
           stats.refusedStale++;
-          return json(res, 409, { error: `epoch ${b.epoch} is older than ${stats.highestEpoch}` });
+          return json(res, 409, { error: verdict.message });
         }
-        stats.highestEpoch = b.epoch;
+        stats.highestEpoch = fence.highest;
         if (seen.has(b.alert.id)) {
           stats.duplicateAlerts++;
         } else if (seen.size < MAX_ALERT_IDS) {

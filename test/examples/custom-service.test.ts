@@ -19,12 +19,16 @@ describe('the example counter service', () => {
     h.role('standby', { epoch: 1, primaryId: 'other' });
     const refused = await until('listening', async () => fetch(`http://127.0.0.1:${port}/`).catch(() => undefined));
     expect(refused.status).toBe(503);
-    expect(await refused.json()).toEqual({ code: 'NOT_PRIMARY', primary: 'other' });
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toEqual({ code: 'NOT_PRIMARY', role: 'standby', primary: 'other', retryAfterMs: 1000 });
     h.role('primary', { epoch: 2 });
     const ok = await fetch(`http://127.0.0.1:${port}/`);
+    expect(ok.headers.get('hastate-epoch')).toBe('2');
     expect(await ok.json()).toEqual({ total: 1, epoch: 2 });
     h.role('electing');
-    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(503);
+    const switching = await fetch(`http://127.0.0.1:${port}/`);
+    expect(switching.status).toBe(503);
+    expect(await switching.json()).toMatchObject({ code: 'SWITCHING_OVER', role: 'electing' });
     expect(counter.total()).toBe(1);
   });
 });
