@@ -7,6 +7,7 @@ export type HastateErrorCode =
   | 'HASTATE_CLI_USAGE'
   | 'HASTATE_TRANSPORT'
   | 'HASTATE_STATUS_UNREACHABLE'
+  | 'HASTATE_STATUS_UNAUTHORIZED'
   | 'HASTATE_SERVICE_FAILED';
 
 export class HastateError extends Error {

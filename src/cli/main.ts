@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `hastate` command. Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad
- * config (nothing was started), 3 status endpoint unreachable.
+ * config (nothing was started), 3 status endpoint unreachable, 4 status endpoint refused the
+ * credential (resign without a token, or a wrong one).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, HastateError } from '../errors.ts';
@@ -10,6 +11,7 @@ import { VERSION } from '../runtime/version.ts';
 import { runNode } from './run-command.ts';
 import { fetchStatus, formatStatus, requestResign } from './status-command.ts';
 import { loadInspector } from './inspect.ts';
+import { readTokenFile } from '../config/status-token.ts';
 
 const USAGE = `Usage: hastate <command> [options]
 
@@ -17,8 +19,10 @@ Commands:
   run [--config FILE] [--inspect | --inspect-url WS_URL]
                                    run one HA node until SIGINT/SIGTERM (defaults when no file);
                                    SIGTERM on a primary hands over to the best standby first
-  resign [--url URL | --config FILE]
-                                   ask a running primary to hand over to the best standby now
+  resign [--url URL] [--config FILE] [--token-file FILE]
+                                   ask a running primary to hand over to the best standby now;
+                                   sends the token from --token-file, else from the config's
+                                   status.token_file / status.token_env
   validate FILE                    check a config file and print the effective configuration
   status [--url URL | --config FILE] [--json] [--timeout-ms N]
                                    show a running node's status (default http://127.0.0.1:9990)
@@ -80,14 +84,23 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'resign': {
-      const { values } = parse(rest, { url: { type: 'string' }, config: { type: 'string' } });
+      const { values } = parse(rest, { url: { type: 'string' }, config: { type: 'string' }, 'token-file': { type: 'string' } });
       let url = values.url as string | undefined;
-      if (url === undefined) {
-        const file = (values.config as string | undefined) ?? process.env.HASTATE_CONFIG;
-        const config = loadConfig(file === undefined ? {} : { file });
-        url = `http://${config.status.host}:${config.status.port}`;
+      const tokenFile = values['token-file'] as string | undefined;
+      let token: string | null = null;
+      // The config gives the URL when --url is absent, and the token when --token-file is absent.
+      const configFile = (values.config as string | undefined) ?? (url === undefined ? process.env.HASTATE_CONFIG : undefined);
+      if (url === undefined || configFile !== undefined) {
+        const config = loadConfig(configFile === undefined ? {} : { file: configFile });
+        url ??= `http://${config.status.host}:${config.status.port}`;
+        token = config.status.token;
       }
-      const result = await requestResign(url);
+      if (tokenFile !== undefined) {
+        const read = readTokenFile(tokenFile);
+        if (!read.ok) throw new UsageError(`--token-file: ${read.message}`);
+        token = read.token;
+      }
+      const result = await requestResign(url, 2_000, token);
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return 0;
     }
@@ -122,6 +135,9 @@ main(process.argv.slice(2)).then(
     } else if (error instanceof HastateError && error.code === 'HASTATE_CLI_USAGE') {
       process.stderr.write(`hastate: ${error.message}\n\n${USAGE}`);
       process.exitCode = 2;
+    } else if (error instanceof HastateError && error.code === 'HASTATE_STATUS_UNAUTHORIZED') {
+      process.stderr.write(`hastate: ${error.message}\n`);
+      process.exitCode = 4;
     } else if (error instanceof HastateError && error.code === 'HASTATE_STATUS_UNREACHABLE') {
       process.stderr.write(`hastate: ${error.message}\n`);
       process.exitCode = 3;

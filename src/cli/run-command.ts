@@ -3,6 +3,7 @@ import type { HastateConfig } from '../config/index.ts';
 import { createLogger } from '../runtime/log.ts';
 import { HaNode } from '../runtime/node.ts';
 import { statusService } from '../services/status-server.ts';
+import { isLoopbackHost } from '../services/status-auth.ts';
 import { countNotifyHookFailure, createNodeMetrics, type NodeMetrics } from '../runtime/metrics.ts';
 import { createNotifier } from '../runtime/notify.ts';
 import type { ServiceDefinition } from '../services/types.ts';
@@ -34,10 +35,16 @@ export function runNode(config: HastateConfig, opts: RunOptions = {}): Promise<n
         getStatus: () => node!.status(),
         getMetrics: () => metrics!.render(),
         onResign: () => node!.resign(),
+        token: config.status.token,
         subscribe: (listener) => node!.onRoleChange(listener),
         // The live view highlights states of the machine this node runs.
         ...(config.ha.enabled && (config.ha.backend === 'redis' || config.ha.backend === 'etcd') ? { diagramSvgPath: LEASE_DIAGRAM_PATH } : {}),
-        onListening: (a) => logger.info({ host: a.host, port: a.port }, `status endpoint on http://${a.host}:${a.port}/status`),
+        onListening: (a) => {
+          logger.info({ host: a.host, port: a.port }, `status endpoint on http://${a.host}:${a.port}/status`);
+          if (config.status.token === null && !isLoopbackHost(a.host)) {
+            logger.warn({ host: a.host }, 'status endpoint listens beyond loopback without a token: POST /resign is served to loopback peers only; set status.token_file or status.token_env to allow it remotely');
+          }
+        },
       }),
     );
   }

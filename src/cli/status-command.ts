@@ -2,17 +2,21 @@ import { HastateError } from '../errors.ts';
 import type { NodeStatus } from '../runtime/status.ts';
 
 /** One request to a node's status server; every failure is one HASTATE_STATUS_UNREACHABLE error naming the URL. */
-async function callNode(url: string, path: string, method: 'GET' | 'POST', timeoutMs: number): Promise<unknown> {
+async function callNode(url: string, path: string, method: 'GET' | 'POST', timeoutMs: number, token: string | null = null): Promise<unknown> {
   const target = `${url.replace(/\/+$/, '')}${path}`;
   let res: Response;
   try {
-    res = await fetch(target, { method, signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(target, { method, signal: AbortSignal.timeout(timeoutMs), headers: token === null ? {} : { authorization: `Bearer ${token}` } });
   } catch (error) {
     const e = error as Error & { cause?: { code?: string } };
     const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message);
     throw new HastateError('HASTATE_STATUS_UNREACHABLE', `cannot reach ${target}: ${why}`, { cause: error });
   }
   const text = await res.text().catch(() => '');
+  if (res.status === 401 || res.status === 403) {
+    const hint = token === null ? 'send the node\'s token with --token-file FILE, or --config FILE naming status.token_file/token_env' : 'the token sent is not the node\'s';
+    throw new HastateError('HASTATE_STATUS_UNAUTHORIZED', `${target} refused the request (HTTP ${res.status}): ${text.slice(0, 200).trim()}; ${hint}`);
+  }
   if (res.status !== 200) throw new HastateError('HASTATE_STATUS_UNREACHABLE', `${target} answered HTTP ${res.status}: ${text.slice(0, 200)}`);
   try {
     return JSON.parse(text) as unknown;
@@ -26,9 +30,9 @@ export async function fetchStatus(url: string, timeoutMs = 2_000): Promise<NodeS
   return (await callNode(url, '/status', 'GET', timeoutMs)) as NodeStatus;
 }
 
-/** POST <url>/resign: asks a running primary to hand over now. */
-export async function requestResign(url: string, timeoutMs = 2_000): Promise<unknown> {
-  return callNode(url, '/resign', 'POST', timeoutMs);
+/** POST <url>/resign: asks a running primary to hand over now, with the bearer token when given. */
+export async function requestResign(url: string, timeoutMs = 2_000, token: string | null = null): Promise<unknown> {
+  return callNode(url, '/resign', 'POST', timeoutMs, token);
 }
 
 const age = (ms: number | null) => (ms === null ? '-' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);

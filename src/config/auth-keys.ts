@@ -38,9 +38,14 @@ export function parseKeyText(text: string, what: string): KeysResult {
   return { ok: true, keys };
 }
 
-/** Reads at most MAX_KEY_SOURCE_BYTES + 1 bytes, so a path to a device or huge file cannot stall loading. */
-export function readKeyFile(path: string): KeysResult {
-  const what = `key file ${path}`;
+export type TextResult = { ok: true; text: string } | { ok: false; message: string };
+
+/**
+ * Reads a small UTF-8 file of at most `maxBytes` (reading at most maxBytes + 1), so a path to a
+ * device or a huge file cannot stall loading. `what` names the file in messages; the messages
+ * never contain the file's bytes (it holds secrets).
+ */
+export function readSmallTextFile(path: string, what: string, maxBytes: number): TextResult {
   let fd: number;
   try {
     // Non-blocking: opening a FIFO for reading would otherwise wait for a writer forever.
@@ -50,26 +55,30 @@ export function readKeyFile(path: string): KeysResult {
   }
   try {
     if (!fstatSync(fd).isFile()) return { ok: false, message: `${what} is not a regular file` };
-    const buf = Buffer.alloc(MAX_KEY_SOURCE_BYTES + 1);
+    const buf = Buffer.alloc(maxBytes + 1);
     let length = 0;
     for (;;) {
       const n = readSync(fd, buf, length, buf.length - length, null);
       if (n === 0) break;
       length += n;
-      if (length > MAX_KEY_SOURCE_BYTES) return { ok: false, message: `${what} is larger than ${MAX_KEY_SOURCE_BYTES} bytes` };
+      if (length > maxBytes) return { ok: false, message: `${what} is larger than ${maxBytes} bytes` };
     }
-    let text: string;
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, length));
+      return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, length)) };
     } catch {
       return { ok: false, message: `${what} is not valid UTF-8` };
     }
-    return parseKeyText(text, what);
   } catch (err) {
     return { ok: false, message: `cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
   } finally {
     closeSync(fd);
   }
+}
+
+export function readKeyFile(path: string): KeysResult {
+  const what = `key file ${path}`;
+  const read = readSmallTextFile(path, what, MAX_KEY_SOURCE_BYTES);
+  return read.ok ? parseKeyText(read.text, what) : read;
 }
 
 export function readKeyEnv(name: string, env: Record<string, string | undefined>): KeysResult {

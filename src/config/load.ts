@@ -13,6 +13,7 @@ import {
   describeValue, quote, suggest, type HastateConfig, type KeySpec,
 } from './schema.ts';
 import { readKeyEnv, readKeyFile } from './auth-keys.ts';
+import { readTokenEnv, readTokenFile } from './status-token.ts';
 import { AuthKeyring } from '../transport/auth.ts';
 
 export interface LoadOptions {
@@ -433,16 +434,38 @@ function authChecks(c: Collector, env: Record<string, string | undefined>): Auth
   }
 }
 
+/** status.token_file / token_env: one source at most, read now so a bad token stops the node before it starts. */
+function statusTokenChecks(c: Collector, env: Record<string, string | undefined>): string | null {
+  const fileKey = 'status.token_file';
+  const envKey = 'status.token_env';
+  if (!validKeys(c, fileKey, envKey)) return null;
+  const file = c.values.get(fileKey) as string;
+  const name = c.values.get(envKey) as string;
+  if (file !== '' && name !== '') {
+    c.problem(c.origins.get(envKey)!, `set only one of ${fileKey} and ${envKey}, found both`);
+    return null;
+  }
+  if (file === '' && name === '') return null;
+  const result = file !== '' ? readTokenFile(file) : readTokenEnv(name, env);
+  if (!result.ok) {
+    c.problem(c.origins.get(file !== '' ? fileKey : envKey)!, result.message);
+    return null;
+  }
+  return result.token;
+}
+
 function finish(c: Collector, opts: Omit<LoadOptions, 'file'>): HastateConfig {
   const env = opts.env ?? process.env;
   applyEnv(env, c);
   let keys: AuthKeyring | null = null;
+  let token: string | null = null;
   if (c.fileOk) {
     applyDefaults(c, opts);
     crossChecks(c);
     leaseChecks(c);
     referenceChecks(c);
     keys = authChecks(c, env);
+    token = statusTokenChecks(c, env);
   }
   if (c.problems.length > 0) {
     const more = c.dropped > 0 ? [{ source: 'config', key: '(more)', message: `${c.dropped} more problems not shown` }] : [];
@@ -451,6 +474,7 @@ function finish(c: Collector, opts: Omit<LoadOptions, 'file'>): HastateConfig {
   const out: Record<string, unknown> = {};
   for (const spec of KEY_SPECS) setPath(out, spec.outPath, c.values.get(spec.path));
   setPath(out, ['ha', 'auth', 'keys'], keys);
+  setPath(out, ['status', 'token'], token);
   return out as unknown as HastateConfig;
 }
 

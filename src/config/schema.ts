@@ -41,10 +41,20 @@ export interface HastateConfig {
     redis: { url: string; keyPrefix: string };
     etcd: { endpoints: string; prefix: string };
   };
-  status: { enabled: boolean; host: string; port: number };
+  status: {
+    enabled: boolean;
+    host: string;
+    port: number;
+    /** '' = none. */
+    tokenFile: string;
+    /** Name of the environment variable holding the token; '' = none. */
+    tokenEnv: string;
+    /** Read from tokenFile/tokenEnv at load time (not a key of its own; never rendered). null = no token. */
+    token: string | null;
+  };
   log: { level: LogLevel };
   /** Commands run on role changes (keepalived's notify_master/backup/fault); '' = none. */
-  notify: { primary: string; standby: string; fault: string; timeoutMs: number };
+  notify: { primary: string; standby: string; fault: string; stop: string; timeoutMs: number };
   /** The reference application shipped with the package (src/reference/). */
   reference: {
     enabled: boolean;
@@ -360,10 +370,13 @@ const ENTRIES: readonly Entry[] = [
   { path: 'status.enabled', type: 'boolean', envKind: 'boolean', defaultValue: true, doc: 'Serve the HTTP status endpoint.', check: booleanCheck },
   { path: 'status.host', type: 'IPv4 address or "localhost"', envKind: 'string', defaultValue: '127.0.0.1', doc: 'Address the status endpoint listens on.', check: hostCheck },
   { path: 'status.port', type: 'integer (0..65535, 0 = any free port)', envKind: 'number', defaultValue: 9990, doc: 'TCP port of the status endpoint.', check: integerCheck(0, 65535, 'a port number') },
+  { path: 'status.token_file', type: 'file path ("" = none)', envKind: 'string', defaultValue: '', defaultDoc: '"" (none)', doc: 'File holding the bearer token that POST /resign requires (16..256 visible ASCII characters; a final newline is ignored). Without a token, POST /resign is served only to loopback peers. Read at load time; never logged. See "Status endpoint credentials".', check: pathCheck },
+  { path: 'status.token_env', type: 'environment variable name ("" = none)', envKind: 'string', defaultValue: '', defaultDoc: '"" (none)', doc: 'Environment variable holding the bearer token instead of status.token_file (set one of them, not both).', check: envNameCheck },
   { path: 'log.level', type: LOG_LEVELS.join(' | '), envKind: 'string', defaultValue: 'info', doc: 'Minimum level of log records to emit.', check: enumCheck(LOG_LEVELS) },
   command('notify.primary', 'Shell command run when this node becomes primary ($1 role, $2 epoch, $3 node id; HASTATE_* in its environment).'),
   command('notify.standby', 'Shell command run when this node becomes standby.'),
   command('notify.fault', 'Shell command run when this node loses its transport and stops taking part (role unknown).'),
+  command('notify.stop', 'Shell command run once when the node stops (SIGTERM/SIGINT), after its services have stopped ($1 "stopped", $2 last epoch, $3 node id; HASTATE_FROM_ROLE = the role it stopped in). Bounded by notify.timeout_seconds, at most 5 s.'),
   seconds('notify.timeout_seconds', 10, 'A notify command still running after this long is killed (SIGTERM, then SIGKILL 1 s later) and logged as failed.'),
   { path: 'reference.enabled', type: 'boolean', envKind: 'boolean', defaultValue: false, doc: 'Run the reference application (data collector, resource monitor, alert receiver, BMC receiver) on this node.', check: booleanCheck },
   { path: 'reference.api_url', type: 'http(s) URL', envKind: 'string', defaultValue: 'http://127.0.0.1:9400', doc: 'Base URL of the external resource API (npm run api-stand-in serves a stand-in).', check: httpUrlCheck },

@@ -7,7 +7,8 @@
  *   GET  /status    the node's status (JSON)
  *   GET  /healthz   200 with the role; 503 while the node cannot reach its network
  *   GET  /metrics   Prometheus text (option getMetrics; 404 without it)
- *   POST /resign    hand the primary role over (option onResign; 404 without it)
+ *   POST /resign    hand the primary role over (option onResign; 404 without it); needs the bearer
+ *                   token when one is configured, else a loopback peer (see status-auth.ts)
  *   GET  /          the live view page (on by default; option liveView: false turns it off)
  *   GET  /events    server-sent events for the live view: `history` once on connect, `role` per
  *                   role change, `status` snapshots every ~500 ms; at most 32 clients (503 beyond)
@@ -16,6 +17,7 @@ import http from 'node:http';
 import type { NodeStatus } from '../runtime/status.ts';
 import { LIVE_VIEW_CSP, liveViewPage } from '../web/live-view.ts';
 import { defineService, type ServiceDefinition } from './types.ts';
+import { createAccessCheck } from './status-auth.ts';
 
 /** A role change as pushed to live-view clients; `at` (ISO time) is added by the server. */
 export interface RoleEvent {
@@ -36,6 +38,11 @@ export interface StatusServerOptions {
   getMetrics?: () => Promise<{ contentType: string; body: string }>;
   /** POST /resign: hand the primary role over (e.g. `() => node.resign()`); its result is the JSON answer. 404 when absent. */
   onResign?: () => Promise<unknown>;
+  /**
+   * Bearer token that state-changing routes (POST /resign) require from every peer. null or
+   * absent: those routes are served to loopback peers only (403 for others).
+   */
+  token?: string | null;
   /**
    * Role changes for the live view (e.g. `(l) => node.onRoleChange(l)`): called once when the
    * service starts; events need `from`, `to`, `epoch`, `primaryId`, `reason`. Without it, role
@@ -101,6 +108,8 @@ export function statusService(opts: StatusServerOptions): ServiceDefinition & { 
   const maxClients = opts.maxEventClients ?? DEFAULT_MAX_EVENT_CLIENTS;
   const snapshotEveryMs = opts.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_EVERY_MS;
   const liveView = opts.liveView ?? true;
+  const mayChangeState = createAccessCheck(opts.token ?? null);
+  let refusedStateChanges = 0;
   let server: http.Server | null = null;
   let bound: { host: string; port: number } | null = null;
   let pageHtml: string | null = null;
@@ -183,6 +192,11 @@ export function statusService(opts: StatusServerOptions): ServiceDefinition & { 
 
   const resign = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const onResign = opts.onResign!;
+    const access = mayChangeState(req);
+    if (!access.ok) {
+      refusedStateChanges++;
+      return send(res, access.status, { error: access.error }, access.headers);
+    }
     if (crossSite(req)) return send(res, 403, { error: 'cross-site request refused' });
     // Only a bodyless or tiny body is accepted, whatever the framing (chunked bodies have no length).
     let size = 0;
@@ -308,7 +322,7 @@ export function statusService(opts: StatusServerOptions): ServiceDefinition & { 
         });
         s.closeAllConnections();
       }),
-    status: () => ({ address: bound === null ? null : `${bound.host}:${bound.port}`, liveViewClients: eventClients.size }),
+    status: () => ({ address: bound === null ? null : `${bound.host}:${bound.port}`, liveViewClients: eventClients.size, refusedStateChanges }),
   });
   return Object.assign(definition, { address: () => bound });
 }

@@ -46,9 +46,9 @@ export const DEFAULTS: HastateConfig = {
     redis: { url: 'redis://127.0.0.1:6379', keyPrefix: 'hastate' },
     etcd: { endpoints: 'http://127.0.0.1:2379', prefix: '/hastate/election' },
   },
-  status: { enabled: true, host: '127.0.0.1', port: 9990 },
+  status: { enabled: true, host: '127.0.0.1', port: 9990, tokenFile: '', tokenEnv: '', token: null },
   log: { level: 'info' },
-  notify: { primary: '', standby: '', fault: '', timeoutMs: 10_000 },
+  notify: { primary: '', standby: '', fault: '', stop: '', timeoutMs: 10_000 },
   reference: {
     enabled: false,
     apiUrl: 'http://127.0.0.1:9400',

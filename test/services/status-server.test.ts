@@ -70,7 +70,7 @@ describe('status server: the routes it always had', () => {
 
   it('reports its address in its service status and frees the port on stop', async () => {
     const { svc, base } = await serve();
-    expect(svc.status!()).toEqual({ address: `127.0.0.1:${svc.address()!.port}`, liveViewClients: 0 });
+    expect(svc.status!()).toEqual({ address: `127.0.0.1:${svc.address()!.port}`, liveViewClients: 0, refusedStateChanges: 0 });
     await svc.stop!({} as never);
     expect(svc.address()).toBeNull();
     await expect(fetch(`${base}/status`)).rejects.toThrow();
