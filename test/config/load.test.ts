@@ -53,7 +53,7 @@ describe('loading configuration', () => {
         redis: DEFAULTS.ha.redis,
         etcd: DEFAULTS.ha.etcd,
       },
-      status: { enabled: false, host: 'localhost', port: 0 },
+      status: { enabled: false, host: 'localhost', port: 0, tokenFile: '', tokenEnv: '', token: null },
       log: { level: 'silent' },
     });
   });
@@ -114,7 +114,7 @@ describe('loading configuration', () => {
         '    key_file: ""', '    key_env: ""', '    key_id: 1', '    freshness_window_seconds: 30', '  lease:',
         '    ttl_seconds: 15', '    renew_deadline_seconds: 10', '    retry_period_seconds: 2', '  redis:', '    url: redis://127.0.0.1:6379',
         '    key_prefix: hastate', '  etcd:', '    endpoints: http://127.0.0.1:2379', '    prefix: /hastate/election', 'status:', '  enabled: true',
-        '  host: 127.0.0.1', '  port: 9990', 'log:', '  level: info', 'notify:', '  primary: ""', '',
+        '  host: 127.0.0.1', '  port: 9990', '  token_file: ""', '  token_env: ""', 'log:', '  level: info', 'notify:', '  primary: ""', '',
       ].join('\n'),
     );
   });
@@ -127,7 +127,8 @@ describe('CONFIG_KEYS', () => {
       'ha.enabled', 'ha.multicast_group', 'ha.interface', 'ha.node_id', 'ha.priority', 'ha.role', 'ha.preempt',
       'ha.election_window_seconds', 'ha.heartbeat.port', 'ha.heartbeat.interval_seconds', 'ha.heartbeat.timeout_seconds',
       'status.enabled', 'status.host', 'status.port', 'log.level',
-      'notify.primary', 'notify.standby', 'notify.fault', 'notify.timeout_seconds',
+      'notify.primary', 'notify.standby', 'notify.fault', 'notify.stop', 'notify.timeout_seconds',
+      'status.token_file', 'status.token_env',
       'reference.enabled', 'reference.api_url', 'reference.alerts.port', 'reference.monitor.request_port', 'reference.bmc.group',
     ]));
     for (const k of CONFIG_KEYS) {
