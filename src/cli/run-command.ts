@@ -5,7 +5,7 @@ import { HaNode } from '../runtime/node.ts';
 import { statusService } from '../services/status-server.ts';
 import { isLoopbackHost } from '../services/status-auth.ts';
 import { countNotifyHookFailure, createNodeMetrics, type NodeMetrics } from '../runtime/metrics.ts';
-import { createNotifier } from '../runtime/notify.ts';
+import { createNotifier, KILL_GRACE_MS } from '../runtime/notify.ts';
 import type { ServiceDefinition } from '../services/types.ts';
 import { referenceServices } from '../reference/index.ts';
 import { LEASE_DIAGRAM_PATH } from '../web/live-view.ts';
@@ -14,6 +14,8 @@ import { LEASE_DIAGRAM_PATH } from '../web/live-view.ts';
 const SHUTDOWN_DEADLINE_MS = 5_000;
 /** Bound on waiting for a running notify hook at shutdown (inside the hard stop below). */
 const NOTIFY_STOP_DEADLINE_MS = 500;
+/** Bound on the notify.stop hook: notify.timeout_seconds, but never longer than this, so shutdown stays bounded. */
+const STOP_HOOK_MAX_MS = 5_000;
 
 /** Runs one node until SIGINT/SIGTERM; resolves with the exit code. */
 export interface RunOptions {
@@ -78,15 +80,19 @@ export function runNode(config: HastateConfig, opts: RunOptions = {}): Promise<n
       }
       stopping = true;
       logger.info({ signal }, 'stopping');
+      const stopHookMs = Math.min(config.notify.timeoutMs, STOP_HOOK_MAX_MS);
       const hardStop = setTimeout(() => {
         logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown deadline passed; exiting');
         process.exit(1);
-      }, SHUTDOWN_DEADLINE_MS + 1_000);
+      }, SHUTDOWN_DEADLINE_MS + NOTIFY_STOP_DEADLINE_MS + stopHookMs + KILL_GRACE_MS + 2_000);
       hardStop.unref();
+      // The role the node stops in, for notify.stop (after stop() a primary has already handed over).
+      const last = running.status();
       running.stop(SHUTDOWN_DEADLINE_MS).then(async () => {
         metrics?.stop();
         // A hook started by the last role change (e.g. notify.standby on resign) may finish.
         await notifier.stop(NOTIFY_STOP_DEADLINE_MS);
+        await notifier.runStop({ from: last.role, epoch: running.status().epoch, primaryId: last.primaryId, reason: `node stopped (${signal})` }, stopHookMs);
         logger.info('stopped');
         resolve(0);
       });

@@ -1,7 +1,8 @@
 /**
  * Notify hooks, like keepalived's notify_master / notify_backup / notify_fault: a shell
  * command run on each role change. The command gets the role, epoch and node id as `$1 $2
- * $3` and in `HASTATE_*` variables.
+ * $3` and in `HASTATE_*` variables. The `stop` hook (keepalived's notify_stop) runs once when
+ * the node stops, after its services have stopped, with `stopped` as the role.
  *
  * A hook never blocks the role machine: it runs as a child process after the change has been
  * made. Hooks run one at a time in the order of the changes (a slow `primary` hook is not
@@ -16,7 +17,7 @@ import { monotonicMs } from './clock.ts';
 /** Changes waiting behind a running hook; beyond this the oldest waiting one is dropped. */
 export const MAX_PENDING_HOOKS = 32;
 /** After SIGTERM at the timeout, a hook gets this long before SIGKILL. */
-const KILL_GRACE_MS = 1_000;
+export const KILL_GRACE_MS = 1_000;
 /** Output kept from each hook for the log. */
 const MAX_OUTPUT_BYTES = 2_048;
 
@@ -24,10 +25,21 @@ export interface NotifyConfig {
   primary: string;
   standby: string;
   fault: string;
+  /** Run once when the node stops; '' = none. */
+  stop: string;
   timeoutMs: number;
 }
 
-export type HookKind = 'primary' | 'standby' | 'fault';
+export type HookKind = 'primary' | 'standby' | 'fault' | 'stop';
+
+/** What a hook is told: a role change, or (for `stop`) the role the node stopped in and `to: 'stopped'`. */
+export interface HookEvent {
+  from: string;
+  to: string;
+  epoch: number;
+  primaryId: string | null;
+  reason: string;
+}
 
 export interface HookResult {
   kind: HookKind;
@@ -65,22 +77,23 @@ export function hookFor(change: RoleChange): HookKind | null {
 
 export function createNotifier(opts: NotifierOptions) {
   const log = opts.log.child({ component: 'notify' });
-  const queue: { kind: HookKind; change: RoleChange }[] = [];
+  const queue: { kind: HookKind; change: HookEvent }[] = [];
   let running: Promise<void> | null = null;
   let stopped = false;
+  let stopRan = false;
 
-  const report = (result: HookResult) => {
+  const report = (result: HookResult, timeoutMs = opts.config.timeoutMs) => {
     const fields = { hook: result.kind, epoch: result.epoch, code: result.code, signal: result.signal, durationMs: result.durationMs, output: result.output || undefined };
     if (result.ok) log.info(fields, `notify ${result.kind} hook exited 0 in ${result.durationMs} ms`);
     else {
-      const why = result.error ?? (result.timedOut ? `timed out after ${opts.config.timeoutMs} ms` : result.signal ? `killed by ${result.signal}` : `exited ${result.code}`);
+      const why = result.error ?? (result.timedOut ? `timed out after ${timeoutMs} ms` : result.signal ? `killed by ${result.signal}` : `exited ${result.code}`);
       log.warn(fields, `notify ${result.kind} hook failed: ${why}`);
       opts.onFailure?.(result);
     }
     opts.onResult?.(result);
   };
 
-  const run = (kind: HookKind, change: RoleChange): Promise<void> =>
+  const run = (kind: HookKind, change: HookEvent, timeoutMs = opts.config.timeoutMs): Promise<void> =>
     new Promise((resolve) => {
       const command = opts.config[kind];
       const started = monotonicMs();
@@ -99,7 +112,7 @@ export function createNotifier(opts: NotifierOptions) {
           output: output.trim(),
           ...(error === undefined ? {} : { error }),
         };
-        report(result);
+        report(result, timeoutMs);
         resolve();
       };
       const env = {
@@ -135,7 +148,7 @@ export function createNotifier(opts: NotifierOptions) {
         timedOut = true;
         killGroup('SIGTERM');
         killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
-      }, opts.config.timeoutMs);
+      }, timeoutMs);
       child.on('error', (error) => finish(null, null, `could not start: ${error.message}`));
       child.on('close', (code, signal) => finish(code, signal));
     });
@@ -169,6 +182,18 @@ export function createNotifier(opts: NotifierOptions) {
       if (running === null) return;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([running, new Promise((r) => (timer = setTimeout(r, deadlineMs)))]);
+      clearTimeout(timer);
+    },
+    /**
+     * Runs the `stop` hook once (after `stop()`, which drops queued role-change hooks), bounded
+     * by `timeoutMs` and then the kill grace; resolves when it has finished or been killed.
+     */
+    async runStop(event: Omit<HookEvent, 'to'>, timeoutMs: number): Promise<void> {
+      if (opts.config.stop === '' || stopRan) return;
+      stopRan = true;
+      let timer: NodeJS.Timeout | undefined;
+      // The kill grace bounds a hook that ignores SIGTERM; the extra second covers a child that never reports 'close'.
+      await Promise.race([run('stop', { ...event, to: 'stopped' }, timeoutMs), new Promise((r) => (timer = setTimeout(r, timeoutMs + KILL_GRACE_MS + 1_000)))]);
       clearTimeout(timer);
     },
     get pending(): number {

@@ -10,12 +10,12 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/index.ts';
 import { HaNode, type RoleChange } from '../../src/runtime/node.ts';
-import { createNotifier, hookFor, MAX_PENDING_HOOKS, type HookResult, type NotifyConfig } from '../../src/runtime/notify.ts';
+import { createNotifier, hookFor, KILL_GRACE_MS, MAX_PENDING_HOOKS, type HookResult, type NotifyConfig } from '../../src/runtime/notify.ts';
 import { randomNetwork } from '../integration/cluster.ts';
 
 const silent = pino({ level: 'silent' });
 const change = (from: RoleChange['from'], to: RoleChange['to'], epoch = 3): RoleChange => ({ from, to, epoch, primaryId: to === 'primary' ? 'n1' : 'n2', reason: 'test' });
-const cfg = (over: Partial<NotifyConfig>): NotifyConfig => ({ primary: '', standby: '', fault: '', timeoutMs: 5_000, ...over });
+const cfg = (over: Partial<NotifyConfig>): NotifyConfig => ({ primary: '', standby: '', fault: '', stop: '', timeoutMs: 5_000, ...over });
 
 async function until<T>(what: string, probe: () => T | undefined | false, deadlineMs = 5000): Promise<T> {
   const end = performance.now() + deadlineMs;
@@ -107,6 +107,43 @@ describe('notify hooks', () => {
     expect(failures).toHaveLength(2);
     expect(failures[0]).toMatchObject({ kind: 'standby', epoch: 0, error: expect.stringContaining('dropped') });
     expect(n.pending).toBe(MAX_PENDING_HOOKS + 1);
+  });
+
+  it('notify.stop runs once after stop(), with "stopped", the epoch, the node id and the role it stopped in', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hastate-notify-'));
+    const out = join(dir, 'stop');
+    const results: HookResult[] = [];
+    const n = createNotifier({
+      config: cfg({ stop: `echo "$1 $2 $3 $HASTATE_ROLE $HASTATE_FROM_ROLE $HASTATE_PRIMARY_ID $HASTATE_REASON" >> ${out}` }),
+      nodeId: 'node-7',
+      log: silent,
+      onResult: (r) => results.push(r),
+    });
+    await n.stop(100);
+    await n.runStop({ from: 'primary', epoch: 9, primaryId: 'node-7', reason: 'node stopped (SIGTERM)' }, 2_000);
+    // Resolves only when the hook has finished: its output is there without waiting.
+    expect(readFileSync(out, 'utf8')).toBe('stopped 9 node-7 stopped primary node-7 node stopped (SIGTERM)\n');
+    expect(results).toMatchObject([{ kind: 'stop', ok: true, epoch: 9 }]);
+    await n.runStop({ from: 'primary', epoch: 9, primaryId: null, reason: 'again' }, 2_000);
+    expect(readFileSync(out, 'utf8').split('\n')).toHaveLength(2);
+    // Role changes never run it.
+    expect(hookFor(change('standby', 'unknown'))).not.toBe('stop');
+  });
+
+  it('notify.stop is bounded by its timeout: a hook that hangs is killed and reported as failed', async () => {
+    const failures: HookResult[] = [];
+    const n = createNotifier({ config: cfg({ stop: 'sleep 30', timeoutMs: 60_000 }), nodeId: 'n', log: silent, onFailure: (r) => failures.push(r) });
+    const t0 = performance.now();
+    await n.runStop({ from: 'standby', epoch: 1, primaryId: null, reason: 'test' }, 200);
+    expect(performance.now() - t0).toBeLessThan(200 + KILL_GRACE_MS + 1_000);
+    expect(failures).toMatchObject([{ kind: 'stop', timedOut: true, ok: false }]);
+  });
+
+  it('without notify.stop, runStop does nothing', async () => {
+    const results: HookResult[] = [];
+    const n = createNotifier({ config: cfg({}), nodeId: 'n', log: silent, onResult: (r) => results.push(r) });
+    await n.runStop({ from: 'primary', epoch: 1, primaryId: null, reason: 'test' }, 200);
+    expect(results).toEqual([]);
   });
 
   it('on a real node: becoming primary runs notify.primary with the node id and epoch', async () => {
