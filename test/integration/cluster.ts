@@ -152,7 +152,8 @@ export class NodeProcess {
   }
 }
 
-export async function startNode(spec: NodeSpec): Promise<NodeProcess> {
+/** `env` adds variables to the node's environment (e.g. HASTATE_* overrides of the written config). */
+export async function startNode(spec: NodeSpec, env: Record<string, string> = {}): Promise<NodeProcess> {
   const haLines = [
     'ha:',
     `  multicast_group: ${spec.group}`,
@@ -176,7 +177,7 @@ export async function startNode(spec: NodeSpec): Promise<NodeProcess> {
           ...(spec.auth.freshnessWindowSeconds === undefined ? [] : [`    freshness_window_seconds: ${spec.auth.freshnessWindowSeconds}`]),
         ]),
   ];
-  return spawnNode(spec, await freePort(), haLines, (file) => [CLI, 'run', '--config', file, '--log', 'json']);
+  return spawnNode(spec, await freePort(), haLines, (file) => [CLI, 'run', '--config', file, '--log', 'json'], env);
 }
 
 /**
