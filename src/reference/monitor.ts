@@ -40,7 +40,8 @@ export function resourceMonitor(opts: MonitorOptions): ServiceDefinition {
             return;
           }
           const t = ctx.current();
-          if (t?.to !== 'primary') {
+          // isPrimary() also says no once a lease's renew deadline has passed, before the machine notices.
+          if (t?.to !== 'primary' || !ctx.isPrimary()) {
             counters.droppedAsStandby++;
             return;
           }

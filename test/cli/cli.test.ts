@@ -72,6 +72,16 @@ describe('hastate CLI', () => {
     expect(r.stderr).toContain('http://127.0.0.1:1/status');
   });
 
+  it('resign refuses a bad --token-file before sending anything (exit 2, naming the flag and the file) and never prints the token', () => {
+    const missing = hastate(['resign', '--url', 'http://127.0.0.1:1', '--token-file', '/nonexistent/resign.token']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^hastate: --token-file: cannot read token file \/nonexistent\/resign\.token: ENOENT/);
+    const short = hastate(['resign', '--url', 'http://127.0.0.1:1', '--token-file', file('tooshort\n')]);
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/--token-file: token file .* holds a token of 8 characters, at least 16/);
+    expect(short.stderr).not.toContain('tooshort');
+  });
+
   it('--version prints the package version', () => {
     const r = hastate(['--version']);
     expect(r.code).toBe(0);
