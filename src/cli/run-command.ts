@@ -16,6 +16,12 @@ const SHUTDOWN_DEADLINE_MS = 5_000;
 const NOTIFY_STOP_DEADLINE_MS = 500;
 /** Bound on the notify.stop hook: notify.timeout_seconds, but never longer than this, so shutdown stays bounded. */
 const STOP_HOOK_MAX_MS = 5_000;
+/**
+ * The longest a stop can take from the first SIGTERM to exit, whatever the configuration: services,
+ * a running hook, notify.stop at its cap, its kill grace, and 2 s of margin. The systemd unit's
+ * TimeoutStopSec must exceed this (test/deploy/systemd-unit.test.ts checks it).
+ */
+export const HARD_STOP_BOUND_MS = SHUTDOWN_DEADLINE_MS + NOTIFY_STOP_DEADLINE_MS + STOP_HOOK_MAX_MS + KILL_GRACE_MS + 2_000;
 
 /** Runs one node until SIGINT/SIGTERM; resolves with the exit code. */
 export interface RunOptions {
@@ -84,7 +90,7 @@ export function runNode(config: HastateConfig, opts: RunOptions = {}): Promise<n
       const hardStop = setTimeout(() => {
         logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown deadline passed; exiting');
         process.exit(1);
-      }, SHUTDOWN_DEADLINE_MS + NOTIFY_STOP_DEADLINE_MS + stopHookMs + KILL_GRACE_MS + 2_000);
+      }, HARD_STOP_BOUND_MS - STOP_HOOK_MAX_MS + stopHookMs);
       hardStop.unref();
       // The role the node stops in, for notify.stop (after stop() a primary has already handed over).
       const last = running.status();
