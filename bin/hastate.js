@@ -1,13 +1,12 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when `npm run build` has produced dist/ (less CPU and memory: no
-// TypeScript loader in the process), and the TypeScript sources through tsx otherwise.
+// The `hastate` command: the compiled CLI, run with plain node (no TypeScript loader).
+// dist/ is built by `npm run build`, which `prepare` runs on `npm install` in a clone, on
+// `npm pack` and on installs from git. In a clone, `npm run hastate -- ...` runs the sources.
 import { existsSync } from 'node:fs';
 
 const compiled = new URL('../dist/src/cli/main.js', import.meta.url);
-if (existsSync(compiled)) {
-  await import(compiled.href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('../src/cli/main.ts');
+if (!existsSync(compiled)) {
+  process.stderr.write(`hastate: the compiled CLI ${compiled.pathname} is missing; run \`npm run build\` in ${new URL('..', import.meta.url).pathname}\n`);
+  process.exit(1);
 }
+await import(compiled.href);
