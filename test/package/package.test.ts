@@ -23,7 +23,12 @@ let tarball: Tarball;
 let app: string;
 let installed: string;
 
+/** A file no source compiles to: `prepare` must rebuild dist/ from scratch, not pack what is lying there. */
+const LEFT_OVER = 'dist/src/left-over.js';
+
 beforeAll(async () => {
+  mkdirSync(join(ROOT, 'dist/src'), { recursive: true });
+  writeFileSync(join(ROOT, LEFT_OVER), 'throw new Error("stale build");\n');
   tarball = await pack();
   app = await consumerProject(tarball.file);
   installed = join(app, 'node_modules/hastate');
@@ -35,6 +40,7 @@ const ALLOWED = /^(package\.json|README\.md|bin\/hastate\.js|visualizations\/(ro
 describe('the tarball', () => {
   it('holds the build with declarations and maps, the CLI and the diagrams, and nothing else (no tests, scripts, CI)', () => {
     expect(tarball.files.filter((f) => !ALLOWED.test(f))).toEqual([]);
+    expect(tarball.files).not.toContain(LEFT_OVER);
     for (const entry of ['src/index', 'src/testing/index', 'src/reference/index', 'machines/index', 'src/cli/main']) {
       for (const ext of ['.js', '.js.map', '.d.ts', '.d.ts.map']) expect(tarball.files).toContain(`dist/${entry}${ext}`);
     }
