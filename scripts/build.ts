@@ -52,7 +52,8 @@ function rewriteDeclarations(context: ts.TransformationContext): (file: ts.Sourc
 
 function fail(diagnostics: readonly ts.Diagnostic[]): never {
   const host: ts.FormatDiagnosticsHost = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => ROOT, getNewLine: () => '\n' };
-  process.stderr.write(ts.formatDiagnosticsWithColorAndContext(diagnostics, host));
+  const format = process.stderr.isTTY ? ts.formatDiagnosticsWithColorAndContext : ts.formatDiagnostics;
+  process.stderr.write(format(diagnostics, host));
   process.exit(1);
 }
 

@@ -72,7 +72,7 @@ describe('the tarball', () => {
   it('passes attw with the esm-only profile (no CommonJS build; require() is Node\'s require(esm))', async () => {
     // Rejects with attw's table on stdout when a problem is found.
     await run(join(BIN, 'attw'), [tarball.file, '--profile', 'esm-only', '--format', 'ascii'], { cwd: ROOT });
-  });
+  }, 60_000);
 });
 
 describe('a plain JavaScript ESM app', () => {
@@ -82,7 +82,7 @@ describe('a plain JavaScript ESM app', () => {
     expect(out.told.to).toBe('primary');
     expect(out.told.epoch).toBeGreaterThan(0);
     expect(out.role).toBe('primary');
-  });
+  }, 60_000);
 });
 
 describe('a strict TypeScript app (module nodenext)', () => {
@@ -111,7 +111,7 @@ describe('require() from CommonJS', () => {
     const out = JSON.parse(await node(app, ['require.cjs'])) as { same: boolean; haNode: string; subpaths: number[]; version: string };
     expect(out).toMatchObject({ same: true, haNode: 'function' });
     expect(out.subpaths.every((n) => n > 0)).toBe(true);
-  });
+  }, 60_000);
 });
 
 describe('the hastate command, run by npx in the app', () => {
