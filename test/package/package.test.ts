@@ -7,10 +7,10 @@
  * One pack and one install for the whole file: both cost seconds of CPU on a shared machine.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../integration/cluster.ts';
 import { CJS_APP, JS_APP, TS_APP, TS_CONFIG, TS_REQUIRE_APP } from './apps.ts';
 import { consumerProject, node, pack, ROOT, userEnv, type Tarball } from './consumer.ts';
@@ -33,6 +33,12 @@ beforeAll(async () => {
   app = await consumerProject(tarball.file);
   installed = join(app, 'node_modules/hastate');
 }, SETUP_TIMEOUT_MS);
+
+// Each install is about 15 MB in the temporary folder.
+afterAll(() => {
+  if (app !== undefined) rmSync(app, { recursive: true, force: true });
+  if (tarball !== undefined) rmSync(dirname(tarball.file), { recursive: true, force: true });
+});
 
 /** Everything the package may hold: the build, its sources (for the maps), the CLI and the live view's diagrams. */
 const ALLOWED = /^(package\.json|README\.md|bin\/hastate\.js|visualizations\/(role|lease)\.svg|dist\/(src|machines)\/.+\.(js|d\.ts)(\.map)?|(src|machines)\/.+\.ts)$/;
