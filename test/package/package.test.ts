@@ -112,11 +112,21 @@ describe('a strict TypeScript app (module nodenext)', () => {
 });
 
 describe('require() from CommonJS', () => {
+  beforeAll(() => writeFileSync(join(app, 'require.cjs'), CJS_APP));
+
   it('loads the same ESM module instance as import, for every entry point', async () => {
-    writeFileSync(join(app, 'require.cjs'), CJS_APP);
     const out = JSON.parse(await node(app, ['require.cjs'])) as { same: boolean; haNode: string; subpaths: number[]; version: string };
     expect(out).toMatchObject({ same: true, haNode: 'function' });
     expect(out.subpaths.every((n) => n > 0)).toBe(true);
+  }, 60_000);
+
+  it('fails with Node\'s ERR_REQUIRE_ESM, which says to use import(), where require(esm) is off (Node before 20.19)', async () => {
+    const failure = await node(app, ['--no-experimental-require-module', 'require.cjs']).then(
+      () => null,
+      (e: { stderr?: string }) => e.stderr ?? '',
+    );
+    expect(failure).toContain('ERR_REQUIRE_ESM');
+    expect(failure).toContain('dynamic import()');
   }, 60_000);
 });
 
