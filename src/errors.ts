@@ -4,6 +4,8 @@
  */
 export type HastateErrorCode =
   | 'HASTATE_CONFIG_INVALID'
+  /** An application's defineConfigKeys declaration is wrong (a programming error, not bad input). */
+  | 'HASTATE_CONFIG_SCHEMA'
   | 'HASTATE_CLI_USAGE'
   | 'HASTATE_TRANSPORT'
   | 'HASTATE_STATUS_UNREACHABLE'

@@ -1,29 +1,52 @@
 /**
- * Loading and validating the configuration: YAML (or JSON) file -> environment overrides ->
- * defaults -> cross-field checks. Every problem found is collected and reported together in
- * one ConfigError; nothing is coerced (a quoted "3" is a string, not a number).
+ * Loading and validating the configuration: a YAML/JSON(C) file, a section of one, or an object
+ * the application holds -> environment overrides -> defaults -> cross-field checks. Every problem
+ * found is collected and reported together in one ConfigError; nothing is coerced (a quoted "3"
+ * is a string, not a number).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Parser, stringify } from 'yaml';
-import type { Document, Node as YamlNode, YAMLMap } from 'yaml';
+import { LineCounter, parseDocument, Parser, stringify } from 'yaml';
+import type { Document } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../errors.ts';
-import {
-  ENV_PREFIX, ENV_RESERVED, KEY_BY_ENV, KEY_BY_PATH, KEY_SPECS, KNOWN_PATHS, SECTIONS,
-  describeValue, quote, suggest, type HastateConfig, type KeySpec,
-} from './schema.ts';
+import { ENV_RESERVED, quote, suggest, type HastateConfig, type KeySpec } from './schema.ts';
 import { readKeyEnv, readKeyFile } from './auth-keys.ts';
 import { readTokenEnv, readTokenFile } from './status-token.ts';
 import { AuthKeyring } from '../transport/auth.ts';
+import { Collector, type Origin } from './collector.ts';
+import { withAppKeys, HASTATE_TOP_LEVEL, type KeySet } from './key-set.ts';
+import type { AppKeys } from './app-keys.ts';
+import { blankJsonComments, isJsonSource } from './jsonc.ts';
+import { objectValue, yamlValue } from './views.ts';
+import { keyLabel, walkConfig, type Here, type Placement } from './walk.ts';
 
 export interface LoadOptions {
-  /** Path of a YAML/JSON file; omitted -> defaults (and env) only. */
+  /** Path of a YAML or JSON file (`.json`/`.jsonc` may hold comments); omitted -> defaults (and env) only. */
   file?: string;
-  /** Environment to read `HASTATE_*` overrides from; default `process.env`. */
+  /** An already-parsed configuration (e.g. `{ ha: { priority: 5 } }`), instead of a file. */
+  object?: unknown;
+  /** Name given to `object` in problems (default "object"). */
+  source?: string;
+  /**
+   * Where hastate's keys sit inside a larger file or object: a key (`'hastate'`), a dotted path
+   * (`'services.hastate'`) or the keys as an array. Every other key of the document is left alone.
+   */
+  section?: string | readonly string[];
+  /**
+   * Keys next to hastate's (`ha`, `status`, ...) that belong to the application and are not read:
+   * their names, or '*' for every name not within one letter of one of hastate's.
+   */
+  appSections?: readonly string[] | '*';
+  /** An application's own keys (defineConfigKeys), validated and defaulted alongside hastate's. */
+  appKeys?: AppKeys<unknown>;
+  /** Environment to read `HASTATE_*` (and the application keys') overrides from; default `process.env`. */
   env?: Record<string, string | undefined>;
   /** Source of the default `ha.interface`; default `os.networkInterfaces`. */
   networkInterfaces?: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
 }
+
+/** The loaded configuration: hastate's, plus the application's keys when it declared some. */
+export type LoadedConfig<O> = O extends { appKeys: AppKeys<infer T> } ? HastateConfig & T : HastateConfig;
 
 // Limits, so that no input can make loading slow, huge or crash the process.
 /** 256 KiB: ~100x any real config; worst case parses (twice: depth pre-check + parseDocument) in ~1 s. */
@@ -32,63 +55,71 @@ export const MAX_FILE_BYTES = 256 * 1024;
 export const MAX_NESTING = 64;
 /** YAML errors beyond this many are summarised in one extra problem. */
 export const MAX_YAML_ERRORS = 20;
-/** Problems beyond this many (in discovery order) are summarised in one extra problem. */
-export const MAX_PROBLEMS = 100;
+/** Bound on the keys of `section` (it names a place in a document, not data). */
+export const MAX_SECTION_DEPTH = 16;
+export { MAX_PROBLEMS } from './collector.ts';
 
-interface Origin { source: string; key: string; line?: number; column?: number }
-
-class Collector {
-  readonly problems: ConfigProblem[] = [];
-  /** Output-form values by snake_case path. */
-  readonly values = new Map<string, unknown>();
-  readonly origins = new Map<string, Origin>();
-  /** Keys that were given a value that failed validation (no default is substituted). */
-  readonly invalid = new Set<string>();
-  /** False when the file could not be read or parsed: later stages would only add noise. */
-  fileOk = true;
-  dropped = 0;
-
-  problem(at: Origin, message: string): void {
-    if (this.problems.length < MAX_PROBLEMS) this.problems.push({ ...at, message });
-    else this.dropped++;
-  }
-
-  set(spec: KeySpec, raw: unknown, at: Origin): void {
-    const r = spec.check(raw);
-    if (!r.ok) {
-      this.invalid.add(spec.path);
-      this.problem(at, r.message);
-      return;
-    }
-    this.values.set(spec.path, r.value);
-    this.origins.set(spec.path, at);
-  }
-}
-
+export function loadConfig<O extends LoadOptions>(opts?: O): LoadedConfig<O>;
 export function loadConfig(opts: LoadOptions = {}): HastateConfig {
   const c = new Collector();
-  if (opts.file !== undefined) {
+  const keys = withAppKeys(opts.appKeys);
+  const place = placement(opts, keys, c);
+  if (opts.file !== undefined && opts.object !== undefined) {
+    c.problem({ source: 'options', key: 'object' }, 'give either file or object, not both');
+    c.fileOk = false;
+  } else if (place !== undefined && opts.object !== undefined) {
+    const source = opts.source ?? 'object';
+    walkConfig(objectValue(opts.object), place, keys, c, (_offset, key) => ({ source, key }));
+  } else if (place !== undefined && opts.file !== undefined) {
     const text = readConfigFile(opts.file, c);
-    if (text !== undefined) readYaml(text, opts.file, c);
+    if (text !== undefined) readDocument(text, opts.file, place, keys, c);
+  } else if (place !== undefined && place.section.length > 0) {
+    c.problem({ source: 'options', key: 'section' }, 'a section needs a file or an object to look in');
   }
-  return finish(c, opts);
+  if (place === undefined) c.fileOk = false;
+  return finish(c, keys, opts);
 }
 
-export function parseConfigText(text: string, source: string, opts: Omit<LoadOptions, 'file'> = {}): HastateConfig {
+export function parseConfigText<O extends Omit<LoadOptions, 'file' | 'object' | 'source'>>(text: string, source: string, opts?: O): LoadedConfig<O>;
+export function parseConfigText(text: string, source: string, opts: Omit<LoadOptions, 'file' | 'object' | 'source'> = {}): HastateConfig {
   const c = new Collector();
-  readYaml(text, source, c);
-  return finish(c, opts);
+  const keys = withAppKeys(opts.appKeys);
+  const place = placement(opts, keys, c);
+  if (place === undefined) c.fileOk = false;
+  else readDocument(text, source, place, keys, c);
+  return finish(c, keys, opts);
 }
 
-/** The effective configuration in the user's form (snake_case keys, seconds), as YAML. */
-export function renderEffectiveConfig(config: HastateConfig): string {
+/** The effective configuration in the user's form (snake_case keys, seconds), as YAML; with the application's keys when given. */
+export function renderEffectiveConfig(config: HastateConfig, appKeys?: AppKeys<unknown>): string {
   const out: Record<string, unknown> = {};
-  for (const spec of KEY_SPECS) {
+  for (const spec of withAppKeys(appKeys).specs) {
     let v: unknown = config;
     for (const seg of spec.outPath) v = (v as Record<string, unknown>)[seg];
     setPath(out, spec.path.split('.'), spec.render(v));
   }
   return stringify(out);
+}
+
+/** The section and app-owned names, checked; undefined (with problems) when they are unusable. */
+function placement(opts: LoadOptions, keys: KeySet, c: Collector): Placement | undefined {
+  const problems = c.problems.length;
+  const raw = opts.section;
+  let section: string[] = [];
+  if (typeof raw === 'string') section = raw.split('.');
+  else if (Array.isArray(raw)) section = [...(raw as unknown[])] as string[];
+  else if (raw !== undefined) c.problem({ source: 'options', key: 'section' }, `expected a key name or a dotted path, found ${typeof raw}`);
+  if (section.length > MAX_SECTION_DEPTH) c.problem({ source: 'options', key: 'section' }, `at most ${MAX_SECTION_DEPTH} keys deep, found ${section.length}`);
+  else if (!section.every((s) => typeof s === 'string' && s !== '')) c.problem({ source: 'options', key: 'section' }, `every key of the path must be a non-empty string, found ${quote(String(raw))}`);
+  const apps = opts.appSections ?? [];
+  if (apps !== '*') {
+    const owned = keys.knownPaths.filter((p) => !p.includes('.'));
+    for (const name of apps as unknown[]) {
+      if (typeof name !== 'string' || name === '') c.problem({ source: 'options', key: 'appSections' }, `expected non-empty names, found ${quote(String(name))}`);
+      else if (owned.includes(name)) c.problem({ source: 'options', key: 'appSections' }, `${keyLabel(name)} is one of hastate's keys${HASTATE_TOP_LEVEL.includes(name) ? '' : ' (declared by appKeys)'}, not the application's`);
+    }
+  }
+  return c.problems.length === problems ? { section, appSections: apps } : undefined;
 }
 
 // ---------------------------------------------------------------- file
@@ -118,8 +149,12 @@ function readConfigFile(file: string, c: Collector): string | undefined {
   }
 }
 
-function readYaml(input: string, source: string, c: Collector): void {
-  const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
+/** A YAML or JSON(C) document: parsed with positions, then walked. */
+function readDocument(input: string, source: string, place: Placement, keys: KeySet, c: Collector): void {
+  let text = input.startsWith('\uFEFF') ? input.slice(1) : input;
+  const json = isJsonSource(source);
+  const syntaxKey = json ? '(json)' : '(yaml)';
+  const kind = json ? 'JSON' : 'YAML';
   const bytes = text.length > MAX_FILE_BYTES ? Buffer.byteLength(text, 'utf8') : 0;
   if (bytes > MAX_FILE_BYTES) {
     c.fileOk = false;
@@ -127,18 +162,29 @@ function readYaml(input: string, source: string, c: Collector): void {
     return;
   }
   const lc = new LineCounter();
-  const here = (offset: number | undefined, key: string): Origin => {
+  const here: Here = (offset, key) => {
     if (offset === undefined) return { source, key };
     const p = lc.linePos(offset);
     return { source, key, line: p.line, column: p.col };
   };
+  if (json) {
+    const blanked = blankJsonComments(text);
+    if (!blanked.ok) {
+      // Line starts are not known yet: count them in the original (same offsets by construction).
+      for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
+      c.fileOk = false;
+      c.problem(here(blanked.offset, syntaxKey), blanked.message);
+      return;
+    }
+    text = blanked.text;
+  }
 
   // The yaml composer recurses per nesting level; a stack overflow inside it is caught by the
   // library, but afterwards V8 may abort the whole process on a later parse. Refuse deep input first.
   const deep = tooDeepOffset(text, lc);
   if (deep !== undefined) {
     c.fileOk = false;
-    c.problem(here(deep, '(yaml)'), `collections nested more than ${MAX_NESTING} levels deep`);
+    c.problem(here(deep, syntaxKey), `collections nested more than ${MAX_NESTING} levels deep`);
     return;
   }
   let doc: Document.Parsed;
@@ -147,32 +193,24 @@ function readYaml(input: string, source: string, c: Collector): void {
     doc = parseDocument(text, { lineCounter: new LineCounter(), prettyErrors: true, uniqueKeys: false });
   } catch (err) {
     c.fileOk = false;
-    c.problem({ source, key: '(yaml)' }, `YAML parser failed: ${err instanceof Error ? err.message : String(err)}`);
+    c.problem({ source, key: syntaxKey }, `${kind} parser failed: ${err instanceof Error ? err.message : String(err)}`);
     return;
   }
-  const yamlMessage = (e: { message: string; linePos?: [{ line: number; col: number }, ...unknown[]] }, kind: string) => {
+  const parserMessage = (e: { message: string; linePos?: [{ line: number; col: number }, ...unknown[]] }, what: string) => {
     const p = e.linePos?.[0];
     const msg = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-    c.problem(p ? { source, key: '(yaml)', line: p.line, column: p.col } : { source, key: '(yaml)' }, `${kind}: ${msg}`);
+    c.problem(p ? { source, key: syntaxKey, line: p.line, column: p.col } : { source, key: syntaxKey }, `${what}: ${msg}`);
   };
-  doc.errors.slice(0, MAX_YAML_ERRORS).forEach((e) => yamlMessage(e, 'YAML syntax error'));
+  doc.errors.slice(0, MAX_YAML_ERRORS).forEach((e) => parserMessage(e, `${kind} syntax error`));
   if (doc.errors.length > MAX_YAML_ERRORS) {
-    c.problem({ source, key: '(yaml)' }, `${doc.errors.length - MAX_YAML_ERRORS} more YAML syntax errors not shown`);
+    c.problem({ source, key: syntaxKey }, `${doc.errors.length - MAX_YAML_ERRORS} more ${kind} syntax errors not shown`);
   }
   if (doc.errors.length > 0) {
     c.fileOk = false;
     return;
   }
-  doc.warnings.slice(0, MAX_YAML_ERRORS).forEach((w) => yamlMessage(w, 'YAML warning'));
-
-  const root = doc.contents;
-  if (root === null || (isScalar(root) && root.value === null)) return; // empty file: all defaults
-  if (!isMap(root)) {
-    c.fileOk = false;
-    c.problem(here(root.range?.[0], '(root)'), `top level must be a mapping (ha, status, log), found ${describeNode(root, doc)}`);
-    return;
-  }
-  walkMap(root, '', doc, c, here);
+  doc.warnings.slice(0, MAX_YAML_ERRORS).forEach((w) => parserMessage(w, `${kind} warning`));
+  walkConfig(yamlValue(doc.contents, doc), place, keys, c, here);
 }
 
 /**
@@ -195,77 +233,6 @@ function tooDeepOffset(text: string, lc: LineCounter): number | undefined {
   return undefined;
 }
 
-function describeNode(node: unknown, doc: Document): string {
-  return describeValue(toRaw(node, doc));
-}
-
-/** A node's value as the key checks see it: scalars as JS values, collections as [] / {}. */
-function toRaw(node: unknown, doc: Document): unknown {
-  const n = isAlias(node) ? node.resolve(doc) : node;
-  if (n === null || n === undefined) return null;
-  if (isScalar(n)) return n.value;
-  if (isSeq(n)) return [];
-  return {};
-}
-
-const keyLabel = (k: string): string => (/^[\w-]{1,64}$/.test(k) ? k : quote(k));
-
-function walkMap(
-  map: YAMLMap,
-  prefix: string,
-  doc: Document,
-  c: Collector,
-  here: (offset: number | undefined, key: string) => Origin,
-): void {
-  const seen = new Map<string, number | undefined>(); // key -> line of first occurrence
-  const mapStart = map.range?.[0];
-  for (const pair of map.items) {
-    const keyNode = pair.key as YamlNode | null;
-    const keyAt = keyNode?.range?.[0] ?? mapStart;
-    const resolvedKey = isAlias(keyNode) ? keyNode.resolve(doc) : keyNode;
-    const label = (k: string) => (prefix ? `${prefix}.${k}` : k);
-    if (resolvedKey !== null && resolvedKey !== undefined && !isScalar(resolvedKey)) {
-      c.problem(here(keyAt, label('(key)')), `keys must be plain strings, found ${describeNode(resolvedKey, doc)} as a key`);
-      continue;
-    }
-    if (resolvedKey === undefined) {
-      c.problem(here(keyAt, label('(key)')), `unresolved alias ${String(keyNode)}`);
-      continue;
-    }
-    const k = String(resolvedKey?.value ?? 'null');
-    const path = prefix ? `${prefix}.${k}` : k;
-    const at = here(keyAt, label(keyLabel(k)));
-    if (seen.has(k)) {
-      const first = seen.get(k);
-      c.problem(at, `duplicate key${first === undefined ? '' : ` (first defined at line ${first})`}`);
-      continue;
-    }
-    seen.set(k, at.line);
-
-    const valueNode = pair.value as YamlNode | null;
-    const valueAt = here(valueNode?.range?.[0] ?? keyAt, at.key);
-    if (isAlias(valueNode) && valueNode.resolve(doc) === undefined) {
-      c.problem(valueAt, `unresolved alias ${String(valueNode)}`);
-      continue;
-    }
-    const value = isAlias(valueNode) ? valueNode.resolve(doc) : valueNode;
-    if (SECTIONS.includes(path)) {
-      if (isMap(value)) walkMap(value, path, doc, c, here);
-      else if (value !== null && !(isScalar(value) && value.value === null)) {
-        c.problem(valueAt, `expected a mapping of ${path}.* keys, found ${describeNode(value, doc)}`);
-      }
-      continue;
-    }
-    const spec = KEY_BY_PATH.get(path);
-    if (spec) {
-      c.set(spec, toRaw(value, doc), valueAt);
-      continue;
-    }
-    const hint = suggest(path, KNOWN_PATHS, '.');
-    c.problem(at, `unknown key${hint ? `; did you mean ${hint}?` : ''}`);
-  }
-}
-
 // ---------------------------------------------------------------- env, defaults, checks
 
 const NUMBER_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -280,14 +247,14 @@ function parseEnvText(spec: KeySpec, text: string): { ok: true; value: unknown }
   return { ok: false, message: `expected a number, found ${quote(text)}` };
 }
 
-function applyEnv(env: Record<string, string | undefined>, c: Collector): void {
+function applyEnv(env: Record<string, string | undefined>, keys: KeySet, c: Collector): void {
   for (const name of Object.keys(env).sort()) {
     const text = env[name];
-    if (text === undefined || !name.startsWith(ENV_PREFIX) || ENV_RESERVED.includes(name)) continue;
+    if (text === undefined || !keys.envPrefixes.some((p) => name.startsWith(p)) || ENV_RESERVED.includes(name)) continue;
     const at = { source: 'env', key: keyLabel(name) };
-    const spec = KEY_BY_ENV.get(name);
+    const spec = keys.byEnv.get(name);
     if (!spec) {
-      const hint = suggest(name, [...KEY_BY_ENV.keys()]);
+      const hint = suggest(name, [...keys.byEnv.keys()]);
       c.problem(at, `unknown variable${hint ? `; did you mean ${hint}?` : ''}`);
       continue;
     }
@@ -317,14 +284,14 @@ function firstExternalIPv4(list: () => NodeJS.Dict<NetworkInterfaceInfo[]>): str
   return { error: 'no non-internal IPv4 interface found; set ha.interface' };
 }
 
-function applyDefaults(c: Collector, opts: Omit<LoadOptions, 'file'>): void {
+function applyDefaults(c: Collector, keys: KeySet, opts: LoadOptions): void {
   const unset = (path: string) => !c.values.has(path) && !c.invalid.has(path);
-  for (const spec of KEY_SPECS) {
+  for (const spec of keys.specs) {
     if (spec.defaultValue !== undefined && unset(spec.path)) {
       c.set(spec, spec.defaultValue, { source: 'defaults', key: spec.path });
     }
   }
-  const iface = KEY_BY_PATH.get('ha.interface')!;
+  const iface = keys.byPath.get('ha.interface')!;
   if (unset(iface.path)) {
     const found = firstExternalIPv4(opts.networkInterfaces ?? osNetworkInterfaces);
     if (typeof found === 'string') c.set(iface, found, { source: 'defaults', key: iface.path });
@@ -333,7 +300,7 @@ function applyDefaults(c: Collector, opts: Omit<LoadOptions, 'file'>): void {
       c.problem({ source: 'defaults', key: iface.path }, found.error);
     }
   }
-  const nodeId = KEY_BY_PATH.get('ha.node_id')!;
+  const nodeId = keys.byPath.get('ha.node_id')!;
   if (unset(nodeId.path) && c.values.has(iface.path)) {
     c.set(nodeId, c.values.get(iface.path), { source: 'defaults', key: nodeId.path });
   }
@@ -454,17 +421,17 @@ function statusTokenChecks(c: Collector, env: Record<string, string | undefined>
   return result.token;
 }
 
-function finish(c: Collector, opts: Omit<LoadOptions, 'file'>): HastateConfig {
+function finish(c: Collector, keys: KeySet, opts: LoadOptions): HastateConfig {
   const env = opts.env ?? process.env;
-  applyEnv(env, c);
-  let keys: AuthKeyring | null = null;
+  applyEnv(env, keys, c);
+  let keyring: AuthKeyring | null = null;
   let token: string | null = null;
   if (c.fileOk) {
-    applyDefaults(c, opts);
+    applyDefaults(c, keys, opts);
     crossChecks(c);
     leaseChecks(c);
     referenceChecks(c);
-    keys = authChecks(c, env);
+    keyring = authChecks(c, env);
     token = statusTokenChecks(c, env);
   }
   if (c.problems.length > 0) {
@@ -472,8 +439,8 @@ function finish(c: Collector, opts: Omit<LoadOptions, 'file'>): HastateConfig {
     throw new ConfigError([...sortProblems(c.problems), ...more]);
   }
   const out: Record<string, unknown> = {};
-  for (const spec of KEY_SPECS) setPath(out, spec.outPath, c.values.get(spec.path));
-  setPath(out, ['ha', 'auth', 'keys'], keys);
+  for (const spec of keys.specs) setPath(out, spec.outPath, c.values.get(spec.path));
+  setPath(out, ['ha', 'auth', 'keys'], keyring);
   setPath(out, ['status', 'token'], token);
   return out as unknown as HastateConfig;
 }

@@ -311,7 +311,8 @@ function nodeIdCheck(v: unknown): CheckResult {
 
 // ---------------------------------------------------------------- the table
 
-interface Entry {
+/** One key as declared (here, or by an application through app-keys.ts). */
+export interface Entry {
   path: string;
   type: string;
   envKind: EnvKind;
@@ -405,18 +406,7 @@ function outPathOf(path: string, isSeconds: boolean): string[] {
 
 export const envNameOf = (path: string): string => ENV_PREFIX + path.replace(/\./g, '_').toUpperCase();
 
-export const KEY_SPECS: readonly KeySpec[] = ENTRIES.map((e) => ({
-  path: e.path,
-  outPath: outPathOf(e.path, e.seconds === true),
-  env: envNameOf(e.path),
-  envKind: e.envKind,
-  type: e.type,
-  defaultValue: e.defaultValue,
-  defaultDoc: e.defaultDoc ?? String(e.defaultValue),
-  doc: e.doc,
-  check: e.check,
-  render: e.seconds ? (v: unknown) => (v as number) / 1000 : identity,
-}));
+export const KEY_SPECS: readonly KeySpec[] = ENTRIES.map((e) => keySpecOf(e));
 
 export const KEY_BY_PATH: ReadonlyMap<string, KeySpec> = new Map(KEY_SPECS.map((k) => [k.path, k]));
 export const KEY_BY_ENV: ReadonlyMap<string, KeySpec> = new Map(KEY_SPECS.map((k) => [k.env, k]));
@@ -459,3 +449,36 @@ export function suggest(name: string, candidates: readonly string[], sep?: strin
 }
 
 export const KNOWN_PATHS: readonly string[] = [...SECTIONS, ...KEY_SPECS.map((k) => k.path)];
+
+// ---------------------------------------------------------------- shared with application keys (app-keys.ts)
+
+/** A declared entry as the loader uses it; its environment variable is `envPrefix` + the path in upper snake case. */
+export function keySpecOf(e: Entry, envPrefix = ENV_PREFIX): KeySpec {
+  return {
+    path: e.path,
+    outPath: outPathOf(e.path, e.seconds === true),
+    env: envPrefix + envNameOf(e.path).slice(ENV_PREFIX.length),
+    envKind: e.envKind,
+    type: e.type,
+    defaultValue: e.defaultValue,
+    defaultDoc: e.defaultDoc ?? String(e.defaultValue),
+    doc: e.doc,
+    check: e.check,
+    render: e.seconds ? (v: unknown) => (v as number) / 1000 : identity,
+  };
+}
+
+/** The value checks behind hastate's own keys, so that application keys are checked and worded alike. */
+export const CHECKS = {
+  boolean: booleanCheck,
+  integer: integerCheck,
+  seconds: secondsCheck,
+  oneOf: enumCheck,
+  httpUrl: httpUrlCheck,
+  host: hostCheck,
+  ipv4: interfaceCheck,
+  multicastGroup: multicastCheck,
+  filePath: pathCheck,
+  command: commandCheck,
+  stringOr,
+} as const;

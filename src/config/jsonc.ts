@@ -1,0 +1,60 @@
+/**
+ * JSON with comments (JSONC), as applications commonly write their config files: `//` line
+ * comments and `/* *\/` block comments outside strings. They are replaced by spaces rather than
+ * removed, and newlines inside block comments are kept, so every remaining character keeps its
+ * offset and every problem found later still points at the right line and column of the file.
+ * The result is JSON, which the YAML parser reads (it also accepts trailing commas).
+ */
+
+export type BlankResult = { ok: true; text: string } | { ok: false; offset: number; message: string };
+
+/** `.json` and `.jsonc` files may carry comments; YAML files never go through here (`//` is text in YAML). */
+export const isJsonSource = (source: string): boolean => /\.jsonc?$/i.test(source);
+
+const blank = (s: string): string => s.replace(/[^\r\n]/g, ' ');
+
+export function blankJsonComments(text: string): BlankResult {
+  let out = '';
+  let copiedTo = 0; // text[copiedTo..i) is still to be copied unchanged
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i];
+    if (ch === '"') {
+      i = stringEnd(text, i);
+      continue;
+    }
+    if (ch !== '/' || (text[i + 1] !== '/' && text[i + 1] !== '*')) {
+      i++;
+      continue;
+    }
+    let end: number;
+    if (text[i + 1] === '/') {
+      end = i + 2;
+      while (end < text.length && text[end] !== '\n' && text[end] !== '\r') end++;
+    } else {
+      const close = text.indexOf('*/', i + 2);
+      if (close < 0) return { ok: false, offset: i, message: 'comment /* never closes (no */ before the end of the file)' };
+      end = close + 2;
+    }
+    out += text.slice(copiedTo, i) + blank(text.slice(i, end));
+    copiedTo = end;
+    i = end;
+  }
+  return { ok: true, text: out + text.slice(copiedTo) };
+}
+
+/**
+ * Index just past the string starting at `start` (a `"`). An unterminated string ends at the end of
+ * its line: JSON strings cannot span lines, and the parser then reports it there.
+ */
+function stringEnd(text: string, start: number): number {
+  let i = start + 1;
+  while (i < text.length) {
+    const ch = text[i];
+    if (ch === '\\') i += 2;
+    else if (ch === '"') return i + 1;
+    else if (ch === '\n' || ch === '\r') return i;
+    else i++;
+  }
+  return text.length;
+}
