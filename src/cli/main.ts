@@ -12,26 +12,30 @@ import { runNode } from './run-command.ts';
 import { fetchStatus, formatStatus, requestResign } from './status-command.ts';
 import { loadInspector } from './inspect.ts';
 import { readTokenFile } from '../config/status-token.ts';
+import { CONFIG_OPTIONS, CONFIG_USAGE, configFileOf, configLoadOptions } from './config-options.ts';
 
 const USAGE = `Usage: hastate <command> [options]
 
 Commands:
-  run [--config FILE] [--inspect | --inspect-url WS_URL]
+  run [--config FILE [--section PATH] [--app-sections LIST]] [--inspect | --inspect-url WS_URL]
                                    run one HA node until SIGINT/SIGTERM (defaults when no file);
                                    SIGTERM on a primary hands over to the best standby first
-  resign [--url URL] [--config FILE] [--token-file FILE]
+  resign [--url URL] [--config FILE [--section PATH]] [--token-file FILE]
                                    ask a running primary to hand over to the best standby now;
                                    sends the token from --token-file, else from the config's
                                    status.token_file / status.token_env
-  validate FILE                    check a config file and print the effective configuration
-  status [--url URL | --config FILE] [--json] [--timeout-ms N]
+  validate FILE [--section PATH] [--app-sections LIST]
+                                   check a config file and print the effective configuration
+  status [--url URL | --config FILE [--section PATH]] [--json] [--timeout-ms N]
                                    show a running node's status (default http://127.0.0.1:9990)
   help, --help                     show this text
   version, --version               print the version
 
 Options:
-  --config FILE   also taken from HASTATE_CONFIG; HASTATE_* variables override keys
-  --log FORMAT    run: json | human (default: human on a terminal, json otherwise)
+  --config FILE         also taken from HASTATE_CONFIG; HASTATE_* variables override keys;
+                        .yaml/.yml, or .json/.jsonc (// and /* */ comments allowed)
+${CONFIG_USAGE}
+  --log FORMAT          run: json | human (default: human on a terminal, json otherwise)
 `;
 
 class UsageError extends HastateError {
@@ -65,33 +69,33 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${VERSION}\n`);
       return 0;
     case 'run': {
-      const { values } = parse(rest, { config: { type: 'string' }, log: { type: 'string' }, inspect: { type: 'boolean' }, 'inspect-url': { type: 'string' } });
+      const { values } = parse(rest, { ...CONFIG_OPTIONS, log: { type: 'string' }, inspect: { type: 'boolean' }, 'inspect-url': { type: 'string' } });
       const log = values.log as string | undefined;
       if (log !== undefined && log !== 'json' && log !== 'human') throw new UsageError(`--log must be json or human, got ${JSON.stringify(log)}`);
-      const file = (values.config as string | undefined) ?? process.env.HASTATE_CONFIG;
-      const config = loadConfig(file === undefined ? {} : { file });
+      const config = loadConfig(configLoadOptions(values, configFileOf(values)));
       const inspectUrl = values['inspect-url'] as string | undefined;
       const inspect = values.inspect || inspectUrl !== undefined ? await loadInspector(inspectUrl) : undefined;
       return runNode(config, { human: log === undefined ? undefined : log === 'human', inspect });
     }
     case 'validate': {
-      const { positionals } = parse(rest, {}, 1);
+      const { values, positionals } = parse(rest, { section: CONFIG_OPTIONS.section, 'app-sections': CONFIG_OPTIONS['app-sections'] }, 1);
       const file = positionals[0];
       if (file === undefined) throw new UsageError('validate needs a FILE');
-      const config = loadConfig({ file });
-      process.stdout.write(`# ${file}: valid. Effective configuration (defaults and HASTATE_* overrides applied):\n`);
+      const config = loadConfig(configLoadOptions(values, file));
+      const where = values.section === undefined ? file : `${file} (section ${String(values.section)})`;
+      process.stdout.write(`# ${where}: valid. Effective configuration (defaults and HASTATE_* overrides applied):\n`);
       process.stdout.write(renderEffectiveConfig(config));
       return 0;
     }
     case 'resign': {
-      const { values } = parse(rest, { url: { type: 'string' }, config: { type: 'string' }, 'token-file': { type: 'string' } });
+      const { values } = parse(rest, { url: { type: 'string' }, ...CONFIG_OPTIONS, 'token-file': { type: 'string' } });
       let url = values.url as string | undefined;
       const tokenFile = values['token-file'] as string | undefined;
       let token: string | null = null;
       // The config gives the URL when --url is absent, and the token when --token-file is absent.
       const configFile = (values.config as string | undefined) ?? (url === undefined ? process.env.HASTATE_CONFIG : undefined);
       if (url === undefined || configFile !== undefined) {
-        const config = loadConfig(configFile === undefined ? {} : { file: configFile });
+        const config = loadConfig(configLoadOptions(values, configFile));
         url ??= `http://${config.status.host}:${config.status.port}`;
         token = config.status.token;
       }
@@ -105,14 +109,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'status': {
-      const { values } = parse(rest, { url: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' }, 'timeout-ms': { type: 'string' } });
+      const { values } = parse(rest, { url: { type: 'string' }, ...CONFIG_OPTIONS, json: { type: 'boolean' }, 'timeout-ms': { type: 'string' } });
       const timeoutText = values['timeout-ms'] as string | undefined;
       const timeoutMs = timeoutText === undefined ? 2000 : Number(timeoutText);
       if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) throw new UsageError(`--timeout-ms must be an integer from 1 to 60000, got ${JSON.stringify(timeoutText)}`);
       let url = values.url as string | undefined;
       if (url === undefined) {
-        const file = (values.config as string | undefined) ?? process.env.HASTATE_CONFIG;
-        const config = loadConfig(file === undefined ? {} : { file });
+        const config = loadConfig(configLoadOptions(values, configFileOf(values)));
         url = `http://${config.status.host}:${config.status.port}`;
       }
       const status = await fetchStatus(url, timeoutMs);

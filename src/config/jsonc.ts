@@ -3,7 +3,8 @@
  * comments and `/* *\/` block comments outside strings. They are replaced by spaces rather than
  * removed, and newlines inside block comments are kept, so every remaining character keeps its
  * offset and every problem found later still points at the right line and column of the file.
- * The result is JSON, which the YAML parser reads (it also accepts trailing commas).
+ * A lone CR (JSON whitespace, but text to YAML) becomes a space too. The result is JSON, which
+ * the YAML parser reads (it also accepts trailing commas).
  */
 
 export type BlankResult = { ok: true; text: string } | { ok: false; offset: number; message: string };
@@ -11,7 +12,8 @@ export type BlankResult = { ok: true; text: string } | { ok: false; offset: numb
 /** `.json` and `.jsonc` files may carry comments; YAML files never go through here (`//` is text in YAML). */
 export const isJsonSource = (source: string): boolean => /\.jsonc?$/i.test(source);
 
-const blank = (s: string): string => s.replace(/[^\r\n]/g, ' ');
+/** Newlines stay (CRLF too); everything else, a lone CR included, becomes a space. */
+const blank = (s: string): string => s.replace(/\r(?!\n)/g, ' ').replace(/[^\r\n]/g, ' ');
 
 export function blankJsonComments(text: string): BlankResult {
   let out = '';
@@ -21,6 +23,12 @@ export function blankJsonComments(text: string): BlankResult {
     const ch = text[i];
     if (ch === '"') {
       i = stringEnd(text, i);
+      continue;
+    }
+    if (ch === '\r' && text[i + 1] !== '\n') {
+      // JSON whitespace; YAML (which parses the result) would take a lone CR as text.
+      out += `${text.slice(copiedTo, i)} `;
+      copiedTo = ++i;
       continue;
     }
     if (ch !== '/' || (text[i + 1] !== '/' && text[i + 1] !== '*')) {

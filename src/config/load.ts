@@ -171,6 +171,7 @@ function readDocument(input: string, source: string, place: Placement, keys: Key
     const blanked = blankJsonComments(text);
     if (!blanked.ok) {
       // Line starts are not known yet: count them in the original (same offsets by construction).
+      lc.addNewLine(0);
       for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
       c.fileOk = false;
       c.problem(here(blanked.offset, syntaxKey), blanked.message);

@@ -36,8 +36,13 @@ export function walkConfig(root: ValueView, place: Placement, keys: KeySet, c: C
     }
     const matches = map.entries.filter((e) => e.key === seg);
     if (matches.length === 0) {
-      const hint = suggest(seg, map.entries.flatMap((e) => (e.key === undefined ? [] : [e.key])));
-      return stop(c, here(map.at ?? node.at, label || '(root)'), `section ${full} not found${hint === undefined ? '' : `; did you mean ${join(label, keyLabel(hint))}?`}`);
+      const names = map.entries.flatMap((e) => (e.key === undefined ? [] : [e.key]));
+      const hint = suggest(seg, names);
+      const ours = names.filter((n) => topLevelNames(keys).includes(n));
+      const why = hint !== undefined ? `; did you mean ${join(label, keyLabel(hint))}?`
+        : ours.length > 0 ? ` (hastate's ${ours.slice(0, 3).join(', ')} ${ours.length === 1 ? 'is' : 'are'} here${label === '' ? ' at the top level' : ''}: use no section${label === '' ? '' : ` or section ${label}`})`
+        : '';
+      return stop(c, here(map.at ?? node.at, label || '(root)'), `section ${full} not found${why}`);
     }
     if (matches.length > 1) {
       const first = here(matches[0]!.keyAt, full).line;
@@ -107,7 +112,7 @@ function walkMap(map: MapView, prefix: string, labelPrefix: string, ctx: Ctx): v
     const why = prefix === '' && ctx.appSections === '*' && hint !== undefined
       ? ' (with app sections "*", a top-level name this close to one of hastate\'s is not left to the application; list the application\'s names instead)'
       : '';
-    c.problem(at, `unknown key${hint ? `; did you mean ${hint}?` : ''}${why}`);
+    c.problem(at, `unknown key${hint ? `; did you mean ${join(labelPrefix, hint)}?` : ''}${why}`);
   }
 }
 
