@@ -15,6 +15,8 @@ export interface ValueView {
   isNull: boolean;
   /** The value as key checks see it: scalars as themselves; YAML collections as [] / {}. */
   raw(): unknown;
+  /** Short description for problems, e.g. `string "3"`, `a sequence`. */
+  describe(): string;
   /** Its entries, when the value is a mapping (read only when asked: app-owned parts never are). */
   map(): MapView | undefined;
 }
@@ -45,12 +47,13 @@ export function yamlValue(node: unknown, doc: Document, fallbackAt?: number): Va
   const at = own?.range?.[0] ?? fallbackAt;
   const resolved = isAlias(own) ? own.resolve(doc) : own;
   if (isAlias(own) && resolved === undefined) {
-    return { at, problem: `unresolved alias ${String(own)}`, isNull: false, raw: () => undefined, map: () => undefined };
+    return { at, problem: `unresolved alias ${String(own)}`, isNull: false, raw: () => undefined, describe: () => 'an unresolved alias', map: () => undefined };
   }
   return {
     at,
     isNull: resolved === null || resolved === undefined || (isScalar(resolved) && resolved.value === null),
     raw: () => yamlRaw(resolved, doc),
+    describe: () => describeRaw(yamlRaw(resolved, doc)),
     map: () => (isMap(resolved) ? yamlMap(resolved, doc) : undefined),
   };
 }
@@ -87,6 +90,11 @@ export function objectValue(v: unknown): ValueView {
   return {
     isNull: v === null,
     raw: () => v,
+    describe: () => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v) || isPlainObject(v)) return describeRaw(v);
+      const name = (Object.getPrototypeOf(v) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+      return `an object of class ${typeof name === 'string' && name !== '' ? name : '(anonymous)'} (plain objects only)`;
+    },
     map: () => (isPlainObject(v) ? { entries: objectEntries(v) } : undefined),
   };
 }
@@ -99,7 +107,7 @@ function objectEntries(obj: Record<string, unknown>): EntryView[] {
       v = obj[key];
     } catch (err) {
       const problem = `reading it threw: ${err instanceof Error ? err.message : String(err)}`;
-      out.push({ key, value: { problem, isNull: false, raw: () => undefined, map: () => undefined } });
+      out.push({ key, value: { problem, isNull: false, raw: () => undefined, describe: () => 'unreadable', map: () => undefined } });
       continue;
     }
     if (v !== undefined) out.push({ key, value: objectValue(v) });

@@ -5,7 +5,7 @@
  */
 import type { Collector, Origin } from './collector.ts';
 import type { KeySet } from './key-set.ts';
-import { describeValue, editDistance, quote, suggest } from './schema.ts';
+import { editDistance, quote, suggest } from './schema.ts';
 import type { MapView, ValueView } from './views.ts';
 
 export interface Placement {
@@ -31,7 +31,7 @@ export function walkConfig(root: ValueView, place: Placement, keys: KeySet, c: C
     const full = join(label, keyLabel(seg));
     const map = node.map();
     if (!map) {
-      const found = node.isNull && label === '' ? 'the document is empty' : `found ${describeValue(node.raw())}`;
+      const found = node.isNull && label === '' ? 'the document is empty' : `found ${node.describe()}`;
       return stop(c, here(node.at, label || '(root)'), `expected a mapping holding ${full}; ${found}`);
     }
     const matches = map.entries.filter((e) => e.key === seg);
@@ -40,7 +40,7 @@ export function walkConfig(root: ValueView, place: Placement, keys: KeySet, c: C
       const hint = suggest(seg, names);
       const ours = names.filter((n) => topLevelNames(keys).includes(n));
       const why = hint !== undefined ? `; did you mean ${join(label, keyLabel(hint))}?`
-        : ours.length > 0 ? ` (hastate's ${ours.slice(0, 3).join(', ')} ${ours.length === 1 ? 'is' : 'are'} here${label === '' ? ' at the top level' : ''}: use no section${label === '' ? '' : ` or section ${label}`})`
+        : ours.length > 0 ? ` (hastate's ${ours.slice(0, 3).join(', ')} ${ours.length === 1 ? 'is' : 'are'} here${label === '' ? ' at the top level: use no section' : `: use section ${label}`})`
         : '';
       return stop(c, here(map.at ?? node.at, label || '(root)'), `section ${full} not found${why}`);
     }
@@ -59,7 +59,7 @@ export function walkConfig(root: ValueView, place: Placement, keys: KeySet, c: C
   if (!map) {
     const top = topLevelNames(keys);
     const what = place.section.length === 0 ? `top level must be a mapping (${top.slice(0, 3).join(', ')})` : `expected a mapping of hastate's keys (${top.join(', ')})`;
-    return stop(c, here(node.at, label || '(root)'), `${what}, found ${describeValue(node.raw())}`);
+    return stop(c, here(node.at, label || '(root)'), `${what}, found ${node.describe()}`);
   }
   walkMap(map, '', label, { keys, c, here, appSections: place.appSections });
 }
@@ -99,7 +99,7 @@ function walkMap(map: MapView, prefix: string, labelPrefix: string, ctx: Ctx): v
     if (keys.sections.has(path)) {
       const inner = e.value.map();
       if (inner) walkMap(inner, path, labelPrefix, ctx);
-      else if (!e.value.isNull) c.problem(valueAt, `expected a mapping of ${path}.* keys, found ${describeValue(e.value.raw())}`);
+      else if (!e.value.isNull) c.problem(valueAt, `expected a mapping of ${path}.* keys, found ${e.value.describe()}`);
       continue;
     }
     const spec = keys.byPath.get(path);
