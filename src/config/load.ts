@@ -116,7 +116,8 @@ function placement(opts: LoadOptions, keys: KeySet, c: Collector): Placement | u
     const owned = keys.knownPaths.filter((p) => !p.includes('.'));
     for (const name of apps as unknown[]) {
       if (typeof name !== 'string' || name === '') c.problem({ source: 'options', key: 'appSections' }, `expected non-empty names, found ${quote(String(name))}`);
-      else if (owned.includes(name)) c.problem({ source: 'options', key: 'appSections' }, `${keyLabel(name)} is one of hastate's keys${HASTATE_TOP_LEVEL.includes(name) ? '' : ' (declared by appKeys)'}, not the application's`);
+      else if (HASTATE_TOP_LEVEL.includes(name)) c.problem({ source: 'options', key: 'appSections' }, `${keyLabel(name)} is one of hastate's keys, not the application's`);
+      else if (owned.includes(name)) c.problem({ source: 'options', key: 'appSections' }, `${keyLabel(name)} holds keys declared in appKeys, which are validated, not left alone`);
     }
   }
   return c.problems.length === problems ? { section, appSections: apps } : undefined;
