@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { loadInventoryConfig } from '../../examples/app-config/keys.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -27,6 +28,12 @@ describe('examples/app-config', () => {
     expect(c.ha).toMatchObject({ nodeId: 'inventory-a', priority: 10, heartbeat: { intervalMs: 1000, timeoutMs: 3000 } });
     expect(c.inventory).toEqual({ apiUrl: 'http://127.0.0.1:9400/v1', refreshIntervalMs: 30_000, batchSize: 50, store: { path: '/var/lib/inventory', fsync: true } });
     expect(loadInventoryConfig(EXAMPLE, { INVENTORY_INVENTORY_BATCH_SIZE: '7' }).inventory.batchSize).toBe(7);
+  });
+
+  it('service.json holds a valid configuration in its "hastate" section', () => {
+    const c = loadConfig({ file: join(ROOT, 'examples/app-config/service.json'), section: 'hastate', env: {} });
+    expect(c.ha).toMatchObject({ nodeId: 'inventory-b', priority: 5 });
+    expect(c.status.port).toBe(9991);
   });
 
   it('the script prints what it loaded and exits 0', () => {
