@@ -227,3 +227,21 @@ describe('JSONC property', () => {
     expect(seen.rejected).toBeGreaterThan(50);
   });
 });
+
+describe('JSONC robustness', () => {
+  const soup = fc
+    .array(fc.constantFrom('{', '}', '[', ']', ',', ':', '"', '\\', '//', '/*', '*/', '*', '/', '\n', '\r', ' ', '"ha"', '"priority"', '1', 'x', '#', "'"), { maxLength: 60 })
+    .map((ts) => ts.join(''));
+  it('any text in a .jsonc file, with or without a section: a ConfigError or a configuration, never a crash', () => {
+    fc.assert(
+      fc.property(fc.oneof(soup, fc.string({ unit: 'binary', maxLength: 100 })), fc.boolean(), (text, withSection) => {
+        const r = outcome(text, 'soup.jsonc', withSection ? 'hastate' : undefined);
+        if (Array.isArray(r)) {
+          expect(r.length).toBeGreaterThan(0);
+          for (const p of r) if (p.line !== undefined) expect(p.line).toBeGreaterThanOrEqual(1);
+        }
+      }),
+      { ...fcParams(), numRuns: 1000 },
+    );
+  });
+});

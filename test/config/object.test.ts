@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, formatConfigProblem } from '../../src/errors.ts';
 import { loadConfig, parseConfigText, type LoadOptions } from '../../src/config/index.ts';
+import { fcParams } from '../properties/arbitraries.ts';
 import { DEFAULTS, fakeInterfaces } from './helpers.ts';
 
 const base = { env: {}, networkInterfaces: fakeInterfaces };
@@ -87,5 +89,22 @@ describe('an already-parsed object', () => {
     const app: Record<string, unknown> = {};
     app.self = app;
     expect(load({ object: { app, ha: { priority: 2 } }, appSections: ['app'] }).ha.priority).toBe(2);
+  });
+});
+
+describe('object robustness', () => {
+  it('any value as the object, with or without a section: a ConfigError or a configuration, never a crash', () => {
+    fc.assert(
+      fc.property(fc.anything({ withMap: true, withSet: true, withBigInt: true, withNullPrototype: true, withDate: true }), fc.boolean(), (object, withSection) => {
+        const o: LoadOptions = withSection ? { object: { hastate: object }, section: 'hastate' } : { object };
+        try {
+          load(o);
+        } catch (err) {
+          expect(err).toBeInstanceOf(ConfigError);
+          expect((err as ConfigError).problems.length).toBeGreaterThan(0);
+        }
+      }),
+      { ...fcParams(), numRuns: 1000 },
+    );
   });
 });
