@@ -59,6 +59,9 @@ export function loadConfig(opts: LoadOptions = {}): HastateConfig {
   if (opts.file !== undefined && opts.object !== undefined) {
     c.problem({ source: 'options', key: 'object' }, 'give either file or object, not both');
     c.fileOk = false;
+  } else if (opts.file !== undefined && opts.source !== undefined) {
+    c.problem({ source: 'options', key: 'source' }, 'names an object; a file is named by its path');
+    c.fileOk = false;
   } else if (place !== undefined && opts.object !== undefined) {
     const source = opts.source ?? 'object';
     walkConfig(objectValue(opts.object), place, keys, c, (_offset, key) => ({ source, key }));

@@ -81,8 +81,9 @@ describe('an already-parsed object', () => {
     expect(problemsOf({ object: { ha } })).toEqual(['object: ha.priority: reading it threw: boom']);
   });
 
-  it('a file and an object together are refused', () => {
+  it('a file and an object together, or a source name for a file, are refused', () => {
     expect(problemsOf({ object: {}, file: 'x.json' })).toEqual(['options: object: give either file or object, not both']);
+    expect(problemsOf({ file: 'x.json', source: 'x' })).toEqual(['options: source: names an object; a file is named by its path']);
   });
 
   it('a cyclic object outside hastate\'s sections is never walked', () => {
