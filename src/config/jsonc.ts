@@ -21,7 +21,9 @@ export function blankJsonComments(text: string): BlankResult {
   let i = 0;
   while (i < text.length) {
     const ch = text[i];
-    if (ch === '"') {
+    // JSON has only "strings"; 'strings' are YAML's, which the parser also takes, so their
+    // contents are protected too (in valid JSONC a ' outside strings can only be in a comment).
+    if (ch === '"' || ch === "'") {
       i = stringEnd(text, i);
       continue;
     }
@@ -52,15 +54,17 @@ export function blankJsonComments(text: string): BlankResult {
 }
 
 /**
- * Index just past the string starting at `start` (a `"`). An unterminated string ends at the end of
- * its line: JSON strings cannot span lines, and the parser then reports it there.
+ * Index just past the string starting at `start` (a `"` or `'`; in the latter, `''` is two strings
+ * back to back, which protects the same text). An unterminated string ends at the end of its line:
+ * JSON strings cannot span lines, and the parser then reports it there.
  */
 function stringEnd(text: string, start: number): number {
+  const quote = text[start];
   let i = start + 1;
   while (i < text.length) {
     const ch = text[i];
-    if (ch === '\\') i += 2;
-    else if (ch === '"') return i + 1;
+    if (ch === '\\' && quote === '"') i += 2;
+    else if (ch === quote) return i + 1;
     else if (ch === '\n' || ch === '\r') return i;
     else i++;
   }

@@ -71,6 +71,10 @@ describe('JSON files with comments (JSONC)', () => {
     expect(c.ha.nodeId).toBe('q"//x\\');
   });
 
+  it('YAML\'s single-quoted strings, which the parser also takes, keep their contents too', () => {
+    expect((outcome("{'ha': {'node_id': 'it''s //here'}} // c", 'a.json') as HastateConfig).ha.nodeId).toBe("it's //here");
+  });
+
   it('trailing commas are accepted', () => {
     expect((outcome('{"ha": {"priority": 2,}, "log": {"level": "error",},}', 'a.json') as HastateConfig).ha.priority).toBe(2);
   });
