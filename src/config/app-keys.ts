@@ -21,7 +21,9 @@ export interface KeyType<T> {
 
 const MAX_STRING_CHARS = 4096;
 
-function stringCheck(maxChars: number, pattern: RegExp | undefined, patternDoc: string) {
+function stringCheck(maxChars: number, given: RegExp | undefined, patternDoc: string) {
+  // Without g/y, test() keeps no state between calls (lastIndex), so every value is checked alike.
+  const pattern = given && new RegExp(given.source, given.flags.replace(/[gy]/g, ''));
   return (v: unknown): CheckResult => {
     const notString = CHECKS.stringOr(v);
     if (notString) return notString;

@@ -111,6 +111,12 @@ describe('an application\'s own keys (defineConfigKeys)', () => {
     ]);
   });
 
+  it('a string pattern checks every value alike, whatever its flags', () => {
+    const keys = defineConfigKeys({ envPrefix: 'P_', keys: { 'p.name': { type: keyTypes.string({ pattern: /^[a-z]+$/g, patternDoc: 'lower-case letters' }), default: 'abc', doc: 'x' } } });
+    for (let i = 0; i < 3; i++) expect(loadConfig({ ...base, appKeys: keys, object: { p: { name: 'abc' } } }).p.name).toBe('abc');
+    expect(problemsOf(() => loadConfig({ ...base, appKeys: keys, object: { p: { name: 'ABC' } } }))).toEqual(['object: p.name: "ABC" is not lower-case letters']);
+  });
+
   it('may share hastate\'s HASTATE_ prefix', () => {
     const shared = defineConfigKeys({ envPrefix: 'HASTATE_', keys: { 'app.workers': { type: keyTypes.integer(1, 8), default: 2, doc: 'Workers.' } } });
     expect(loadConfig({ ...base, appKeys: shared, env: { HASTATE_APP_WORKERS: '3' } }).app.workers).toBe(3);
