@@ -112,8 +112,11 @@ export function defineConfigKeys<const D extends Record<string, KeyDeclaration>>
       continue;
     }
     const spec = keySpecOf({ path, type: d.type.type, envKind: d.type.envKind, defaultValue: d.default, defaultDoc: defaultDoc(d.default), doc: d.doc, check: d.type.check, seconds: d.type.seconds === true }, envPrefix);
+    const inherited = spec.outPath.find((seg) => seg in Object.prototype);
     const clash = HASTATE_KEYS.byEnv.get(spec.env) ?? specs.find((s) => s.env === spec.env);
-    if (clash) mistakes.push(`${quote(path)}: its environment variable ${spec.env} is already that of ${clash.path}`);
+    // Results are plain objects: a part named like an Object.prototype member would write through it.
+    if (inherited !== undefined) mistakes.push(`${quote(path)}: becomes ${inherited}, a name every JavaScript object already has`);
+    else if (clash) mistakes.push(`${quote(path)}: its environment variable ${spec.env} is already that of ${clash.path}`);
     else specs.push(spec);
   }
   if (mistakes.length > 0) throw new HastateError('HASTATE_CONFIG_SCHEMA', `invalid application config keys:\n${mistakes.join('\n')}`);

@@ -150,6 +150,8 @@ describe('mistakes in a declaration are programming errors, all listed at once',
         'app.http': { type: keyTypes.port(), default: 80, doc: 'x' },
         'app.http.port': { type: keyTypes.port(), default: 80, doc: 'x' },
         'app.nodoc': { type: keyTypes.boolean(), default: true, doc: ' ' },
+        'app.constructor.x': { type: keyTypes.boolean(), default: true, doc: 'x' },
+        'app.to_string': { type: keyTypes.boolean(), default: true, doc: 'x' },
       },
     }))).toEqual([
       'envPrefix "myapp" must be upper-case letters, digits and _, ending in _ (e.g. "MYAPP_")',
@@ -160,6 +162,8 @@ describe('mistakes in a declaration are programming errors, all listed at once',
       '"app.delay_seconds": only a keyTypes.seconds() key may be named ..._seconds',
       '"app.http": is both a key and the section holding app.http.port',
       '"app.nodoc": needs a doc',
+      '"app.constructor.x": becomes constructor, a name every JavaScript object already has',
+      '"app.to_string": becomes toString, a name every JavaScript object already has',
     ]);
   });
 
