@@ -107,7 +107,10 @@ function placement(opts: LoadOptions, keys: KeySet, c: Collector): Placement | u
   if (section.length > MAX_SECTION_DEPTH) c.problem({ source: 'options', key: 'section' }, `at most ${MAX_SECTION_DEPTH} keys deep, found ${section.length}`);
   else if (!section.every((s) => typeof s === 'string' && s !== '')) c.problem({ source: 'options', key: 'section' }, `every key of the path must be a non-empty string, found ${quote(String(raw))}`);
   const apps = opts.appSections ?? [];
-  if (apps !== '*') {
+  if (apps !== '*' && !Array.isArray(apps)) {
+    // A lone string would otherwise be taken letter by letter.
+    c.problem({ source: 'options', key: 'appSections' }, `expected a list of names or "*", found ${typeof apps === 'string' ? quote(apps) : typeof apps}`);
+  } else if (apps !== '*') {
     const owned = keys.knownPaths.filter((p) => !p.includes('.'));
     for (const name of apps as unknown[]) {
       if (typeof name !== 'string' || name === '') c.problem({ source: 'options', key: 'appSections' }, `expected non-empty names, found ${quote(String(name))}`);

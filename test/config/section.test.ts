@@ -169,6 +169,9 @@ describe('the seed\'s layout: hastate\'s keys at the top level next to the appli
   });
 
   it('appSections may not claim hastate\'s names, nor hold empty names', () => {
+    expect(problemsOf(text(SEED, 'app.json', { appSections: 'database' as unknown as string[] }))).toEqual([
+      'options: appSections: expected a list of names or "*", found "database"',
+    ]);
     expect(problemsOf(text(SEED, 'app.json', { appSections: ['database', 'ha', ''] }))).toEqual([
       'options: appSections: ha is one of hastate\'s keys, not the application\'s',
       'options: appSections: expected non-empty names, found ""',
