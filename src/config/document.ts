@@ -47,6 +47,26 @@ export function readConfigFile(file: string, c: Collector): string | undefined {
 
 /** A YAML or JSON(C) document: parsed with positions, then walked. */
 export function readDocument(input: string, source: string, place: Placement, keys: KeySet, c: Collector): void {
+  const parsed = parseText(input, source, c);
+  if (parsed) walkConfig(yamlValue(parsed.doc.contents, parsed.doc), place, keys, c, parsed.here);
+}
+
+/** The document as plain data (for the parts an application reads itself), or undefined after problems. */
+export function documentData(input: string, source: string, c: Collector): unknown {
+  const parsed = parseText(input, source, c);
+  if (!parsed) return undefined;
+  try {
+    // toJS bounds alias expansion itself (maxAliasCount), so a small file cannot become a huge value.
+    return parsed.doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    c.fileOk = false;
+    c.problem({ source, key: '(yaml)' }, `cannot convert the document: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
+}
+
+/** Parses with every position kept; undefined (with problems) when the text is not a usable document. */
+function parseText(input: string, source: string, c: Collector): { doc: Document.Parsed; here: Here } | undefined {
   let text = input.startsWith('\uFEFF') ? input.slice(1) : input;
   const json = isJsonSource(source);
   const syntaxKey = json ? '(json)' : '(yaml)';
@@ -55,7 +75,7 @@ export function readDocument(input: string, source: string, place: Placement, ke
   if (bytes > MAX_FILE_BYTES) {
     c.fileOk = false;
     c.problem({ source, key: '(file)' }, `file too large (${bytes} bytes; the limit is ${MAX_FILE_BYTES})`);
-    return;
+    return undefined;
   }
   const lc = new LineCounter();
   const here: Here = (offset, key) => {
@@ -71,7 +91,7 @@ export function readDocument(input: string, source: string, place: Placement, ke
       for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
       c.fileOk = false;
       c.problem(here(blanked.offset, syntaxKey), blanked.message);
-      return;
+      return undefined;
     }
     text = blanked.text;
   }
@@ -82,7 +102,7 @@ export function readDocument(input: string, source: string, place: Placement, ke
   if (deep !== undefined) {
     c.fileOk = false;
     c.problem(here(deep, syntaxKey), `collections nested more than ${MAX_NESTING} levels deep`);
-    return;
+    return undefined;
   }
   let doc: Document.Parsed;
   try {
@@ -91,7 +111,7 @@ export function readDocument(input: string, source: string, place: Placement, ke
   } catch (err) {
     c.fileOk = false;
     c.problem({ source, key: syntaxKey }, `${kind} parser failed: ${err instanceof Error ? err.message : String(err)}`);
-    return;
+    return undefined;
   }
   const parserMessage = (e: { message: string; linePos?: [{ line: number; col: number }, ...unknown[]] }, what: string) => {
     const p = e.linePos?.[0];
@@ -104,10 +124,10 @@ export function readDocument(input: string, source: string, place: Placement, ke
   }
   if (doc.errors.length > 0) {
     c.fileOk = false;
-    return;
+    return undefined;
   }
   doc.warnings.slice(0, MAX_YAML_ERRORS).forEach((w) => parserMessage(w, `${kind} warning`));
-  walkConfig(yamlValue(doc.contents, doc), place, keys, c, here);
+  return { doc, here };
 }
 
 /**

@@ -1,4 +1,4 @@
-export { loadConfig, parseConfigText, renderEffectiveConfig, MAX_FILE_BYTES, MAX_NESTING, MAX_SECTION_DEPTH } from './load.ts';
+export { loadConfig, parseConfigText, readConfigDocument, parseConfigDocument, renderEffectiveConfig, MAX_FILE_BYTES, MAX_NESTING, MAX_SECTION_DEPTH } from './load.ts';
 export type { LoadOptions, LoadedConfig } from './load.ts';
 export { defineConfigKeys, keyTypes, MAX_APP_KEYS } from './app-keys.ts';
 export type { AppKeys, AppConfigOf, KeyDeclaration, KeyType } from './app-keys.ts';

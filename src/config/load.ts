@@ -14,7 +14,7 @@ import { AuthKeyring } from '../transport/auth.ts';
 import { Collector, type Origin } from './collector.ts';
 import { withAppKeys, HASTATE_TOP_LEVEL, type KeySet } from './key-set.ts';
 import type { AppKeys } from './app-keys.ts';
-import { readConfigFile, readDocument } from './document.ts';
+import { documentData, readConfigFile, readDocument } from './document.ts';
 import { objectValue } from './views.ts';
 import { keyLabel, walkConfig, type Placement } from './walk.ts';
 
@@ -83,6 +83,27 @@ export function parseConfigText(text: string, source: string, opts: Omit<LoadOpt
   if (place === undefined) c.fileOk = false;
   else readDocument(text, source, place, keys, c);
   return finish(c, keys, opts);
+}
+
+/**
+ * A configuration file as plain data, read and parsed exactly as loadConfig reads it (size
+ * limit, JSON with comments, YAML), for the parts an application reads itself (appSections).
+ * Keys are not checked; a file that cannot be read or parsed throws a ConfigError.
+ */
+export function readConfigDocument(file: string): unknown {
+  const c = new Collector();
+  const text = readConfigFile(file, c);
+  const data = text === undefined ? undefined : documentData(text, file, c);
+  if (c.problems.length > 0) throw new ConfigError(sortProblems(c.problems));
+  return data;
+}
+
+/** As readConfigDocument, for text already read; `source` decides the format (.json/.jsonc or YAML). */
+export function parseConfigDocument(text: string, source: string): unknown {
+  const c = new Collector();
+  const data = documentData(text, source, c);
+  if (c.problems.length > 0) throw new ConfigError(sortProblems(c.problems));
+  return data;
 }
 
 /** The effective configuration in the user's form (snake_case keys, seconds), as YAML; with the application's keys when given. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, formatConfigProblem, type ConfigProblem } from '../../src/errors.ts';
-import { loadConfig, parseConfigText, ROLES, type HastateConfig } from '../../src/config/index.ts';
+import { loadConfig, parseConfigDocument, parseConfigText, ROLES, type HastateConfig } from '../../src/config/index.ts';
 import { blankJsonComments } from '../../src/config/jsonc.ts';
 import { fcParams } from '../properties/arbitraries.ts';
 import { DEFAULTS, fakeInterfaces } from './helpers.ts';
@@ -176,7 +176,7 @@ function offsetOf(text: string, line: number, column: number): number {
 const tokenAt = (starts: number[], offset: number): number => starts.indexOf(offset);
 
 describe('JSONC property', () => {
-  it('inserting comments and whitespace between JSON tokens never changes the loaded config, nor where problems point', () => {
+  it('inserting comments and whitespace between JSON tokens never changes the loaded config, the data, nor where problems point', () => {
     const seen = { valid: 0, rejected: 0 };
     fc.assert(
       fc.property(
@@ -204,6 +204,8 @@ describe('JSONC property', () => {
           }
           if (endWithLineComment) commented += '// the end';
 
+          // As plain data (what an application reads for its own parts) too.
+          expect(parseConfigDocument(commented, 'p.jsonc')).toEqual(JSON.parse(plain));
           const expected = outcome(plain, 'p.json', section);
           const actual = outcome(commented, 'p.jsonc', section);
           if (!Array.isArray(expected)) {

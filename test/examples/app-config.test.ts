@@ -42,6 +42,7 @@ describe('examples/app-config', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('node inventory-a (priority 10): refresh http://127.0.0.1:9400/v1 every 30000 ms, batches of 50\n');
     expect(r.stdout).toContain('inventory:\n  api_url: http://127.0.0.1:9400/v1\n  refresh_interval_seconds: 30\n');
+    expect(r.stdout).toContain('ui title: Inventory /* not a comment either */\n');
   });
 
   it('a typo in an application key or a hastate key, or a bad override, exits 2 naming file, line, column and key', () => {
