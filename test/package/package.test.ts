@@ -41,7 +41,7 @@ afterAll(() => {
 });
 
 /** Everything the package may hold: the build, its sources (for the maps), the CLI and the live view's diagrams. */
-const ALLOWED = /^(package\.json|README\.md|bin\/hastate\.js|visualizations\/(role|lease)\.svg|dist\/(src|machines)\/.+\.(js|d\.ts)(\.map)?|(src|machines)\/.+\.ts)$/;
+const ALLOWED = /^(package\.json|README\.md|LICENSE|bin\/hastate\.js|visualizations\/(role|lease)\.svg|dist\/(src|machines)\/.+\.(js|d\.ts)(\.map)?|(src|machines)\/.+\.ts)$/;
 
 describe('the tarball', () => {
   it('holds the build with declarations and maps, the CLI and the diagrams, and nothing else (no tests, scripts, CI)', () => {
@@ -50,7 +50,7 @@ describe('the tarball', () => {
     for (const entry of ['src/index', 'src/testing/index', 'src/reference/index', 'machines/index', 'src/cli/main']) {
       for (const ext of ['.js', '.js.map', '.d.ts', '.d.ts.map']) expect(tarball.files).toContain(`dist/${entry}${ext}`);
     }
-    expect(tarball.files).toEqual(expect.arrayContaining(['bin/hastate.js', 'visualizations/role.svg', 'visualizations/lease.svg', 'src/index.ts']));
+    expect(tarball.files).toEqual(expect.arrayContaining(['LICENSE', 'bin/hastate.js', 'visualizations/role.svg', 'visualizations/lease.svg', 'src/index.ts']));
   });
 
   it('depends at run time on neither tsx nor typescript', () => {
