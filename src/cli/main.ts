@@ -127,6 +127,19 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * A reader that stops early (`hastate validate FILE | head -1`) closes the pipe: that is the
+ * reader's choice, not a failure, so a one-shot command ends quietly with the code it would
+ * have had. `run` is left alone: its stdout is the log, and a node must not stop because
+ * someone stopped reading it (pino reports its own write errors).
+ */
+if (process.argv[2] !== 'run') {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

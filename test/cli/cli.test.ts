@@ -19,6 +19,14 @@ function file(text: string) {
 }
 
 describe('hastate CLI', () => {
+  it('ends quietly when its reader stops early (validate | true), with the exit code it would have had', () => {
+    const path = file('ha:\n  interface: 127.0.0.1\n');
+    // `true` exits without reading, so every write of the command meets a closed pipe (EPIPE).
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" --import tsx src/cli/main.ts validate "${path}" | true; echo "rc=\${PIPESTATUS[0]}"`], { cwd: ROOT, encoding: 'utf8', env, timeout: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('rc=0');
+  });
+
   it('validate prints the effective configuration of a good file', () => {
     const r = hastate(['validate', file('ha:\n  interface: 127.0.0.1\n  priority: 7\n  heartbeat:\n    interval_seconds: 0.2\n    timeout_seconds: 0.6\n')]);
     expect(r.stderr).toBe('');
