@@ -20,7 +20,7 @@
  * primary on each side until it heals; two sides that promote independently may hold the
  * same epoch number meanwhile (the pair (epoch, nodeId) stays unique).
  */
-import { and, assign, enqueueActions, fromCallback, not, sendTo, setup } from 'xstate';
+import { and, assign, enqueueActions, fromCallback, not, sendTo, setup, type EventObject } from 'xstate';
 import { outranks, type Rankable } from './rank.ts';
 import { serviceMachine, type Role, type RoleTransition } from './service.machine.ts';
 
@@ -72,6 +72,8 @@ export interface RoleInput {
   preempt?: boolean;
   timing: RoleTiming;
   services?: readonly ServiceSpec[];
+  /** The highest epoch an earlier run of this node made durable: the node starts there, never below. */
+  epoch?: number;
 }
 
 export type RoleEvent =
@@ -86,7 +88,11 @@ export type RoleEvent =
   | { type: 'PEER.LEAVING'; peer: PeerInfo }
   /** Operator or shutdown: a primary hands over to the best standby at once. */
   | { type: 'RESIGN' }
-  | { type: 'SILENCE.CONFIRMED' };
+  | { type: 'SILENCE.CONFIRMED' }
+  /** The `persistEpoch` actor made this epoch (or a higher one) durable. */
+  | { type: 'EPOCH.PERSISTED'; epoch: number }
+  /** This node must not take part (e.g. its epoch cannot be made durable): role unknown, like a lost transport. */
+  | { type: 'FAULT'; reason: string };
 
 /** Sent to the transport actor. */
 export interface SendEvent {
@@ -115,6 +121,9 @@ export interface RoleContext {
   reassertedThisTick: boolean;
   roleChanges: number;
   reason: string;
+  /** The epoch a takeover or re-assertion will use once it is durable, and the reason it will give. */
+  claimEpoch: number;
+  claimReason: string;
   serviceIds: string[];
   services: readonly ServiceSpec[];
 }
@@ -156,6 +165,14 @@ export const roleMachine = setup({
     confirmSilence: fromCallback(({ sendBack }) => {
       sendBack({ type: 'SILENCE.CONFIRMED' });
     }),
+    /**
+     * Makes `input.epoch` durable, then answers EPOCH.PERSISTED (or FAULT). A new epoch goes on
+     * the wire and to services only after this answer: see the `claiming` state and
+     * `primary.reasserting`. The stand-in answers at once; src/ supplies the store.
+     */
+    persistEpoch: fromCallback<EventObject, { epoch: number }>(({ sendBack, input }) => {
+      sendBack({ type: 'EPOCH.PERSISTED', epoch: input.epoch });
+    }),
     service: serviceMachine,
   },
   guards: {
@@ -192,6 +209,10 @@ export const roleMachine = setup({
     isPeerEpochAhead: ({ context, event }) => {
       const peer = peerOf(event);
       return peer !== null && peer.epoch > context.epoch;
+    },
+    isPeerEpochNotBehind: ({ context, event }) => {
+      const peer = peerOf(event);
+      return peer !== null && peer.epoch >= context.epoch;
     },
   },
   actions: {
@@ -244,10 +265,15 @@ export const roleMachine = setup({
       }
       return { peers, reassertedThisTick: false };
     }),
+    /** Decides the new epoch; it is used (context.epoch) only once durable: see `assumeClaim`. */
     takeOver: assign(({ context }, params: { reason: string }) => ({
-      epoch: Math.max(context.epoch, context.maxSeenEpoch) + 1,
+      claimEpoch: Math.max(context.epoch, context.maxSeenEpoch) + 1,
+      claimReason: params.reason,
+    })),
+    assumeClaim: assign(({ context, event }) => ({
+      epoch: Math.max(context.epoch, event.type === 'EPOCH.PERSISTED' ? event.epoch : 0),
       primaryId: context.self.nodeId,
-      reason: params.reason,
+      reason: context.claimReason,
     })),
     /**
      * A standby learns of a new primary or a new term: services hear it as a standby -> standby
@@ -278,23 +304,29 @@ export const roleMachine = setup({
       // A node that resigned must not take the role straight back.
       preempt: false,
     }),
-    reassert: enqueueActions(({ context, event, enqueue }) => {
+    /** A conflicting primary at our epoch or above: outbid it, once the new epoch is durable (`primary.reasserting`). */
+    claimReassert: assign(({ context, event }) => {
       const peer = peerOf(event);
-      const ahead = peer !== null && peer.epoch >= context.epoch;
-      let next = context;
-      if (ahead) {
-        next = {
-          ...context,
-          epoch: Math.max(context.epoch, context.maxSeenEpoch, peer.epoch) + 1,
-          reason: `re-asserted over ${peer.nodeId} (epoch ${peer.epoch})`,
-        };
-        enqueue.assign({ epoch: next.epoch, reason: next.reason });
-        for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition: transitionOf(next, next.role) });
-      }
-      if (!context.reassertedThisTick || ahead) {
-        enqueue.assign({ reassertedThisTick: true });
-        enqueue.sendTo('transport', { type: 'SEND', message: messageOf(next, 'heartbeat') } satisfies SendEvent);
-      }
+      if (peer === null) return {};
+      return { claimEpoch: Math.max(context.epoch, context.maxSeenEpoch, peer.epoch) + 1, claimReason: `re-asserted over ${peer.nodeId} (epoch ${peer.epoch})` };
+    }),
+    applyReassert: enqueueActions(({ context, event, enqueue }) => {
+      const epoch = Math.max(context.epoch, event.type === 'EPOCH.PERSISTED' ? event.epoch : 0);
+      const next = { ...context, epoch, reason: context.claimReason };
+      enqueue.assign({ epoch, reason: next.reason, reassertedThisTick: true });
+      for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition: transitionOf(next, next.role) });
+      enqueue.sendTo('transport', { type: 'SEND', message: messageOf(next, 'heartbeat') } satisfies SendEvent);
+    }),
+    /** A conflicting primary below our epoch: remind it, at most once per tick. */
+    reassert: enqueueActions(({ context, enqueue }) => {
+      if (context.reassertedThisTick) return;
+      enqueue.assign({ reassertedThisTick: true });
+      enqueue.sendTo('transport', { type: 'SEND', message: messageOf(context, 'heartbeat') } satisfies SendEvent);
+    }),
+    noteFault: assign({
+      reason: ({ event }) => (event.type === 'FAULT' ? event.reason : 'fault'),
+      primaryId: null,
+      peers: {},
     }),
     noteTransportDown: assign({
       reason: ({ event }) => (event.type === 'TRANSPORT.DOWN' ? `transport down: ${event.reason}` : 'transport down'),
@@ -322,8 +354,8 @@ export const roleMachine = setup({
     preempt: input.preempt ?? false,
     timing: input.timing,
     role: 'unknown',
-    epoch: 0,
-    maxSeenEpoch: 0,
+    epoch: input.epoch ?? 0,
+    maxSeenEpoch: input.epoch ?? 0,
     primaryId: null,
     peers: {},
     candidates: {},
@@ -331,6 +363,8 @@ export const roleMachine = setup({
     reassertedThisTick: false,
     roleChanges: 0,
     reason: 'starting',
+    claimEpoch: 0,
+    claimReason: '',
     serviceIds: (input.services ?? []).map((s) => `service:${s.name}`),
     services: input.services ?? [],
   }),
@@ -338,6 +372,7 @@ export const roleMachine = setup({
   invoke: { id: 'transport', src: 'transport', input: ({ context }) => ({ nodeId: context.self.nodeId }) },
   on: {
     'TRANSPORT.DOWN': { target: '.unknown', actions: 'noteTransportDown' },
+    FAULT: { target: '.unknown', actions: 'noteFault' },
   },
   initial: 'unknown',
   states: {
@@ -345,7 +380,7 @@ export const roleMachine = setup({
       entry: { type: 'enterRole', params: { role: 'unknown' } },
       on: {
         'TRANSPORT.UP': [
-          { guard: 'isForcedPrimary', target: 'primary', actions: { type: 'takeOver', params: { reason: 'role forced to primary by config' } } },
+          { guard: 'isForcedPrimary', target: 'claiming', actions: { type: 'takeOver', params: { reason: 'role forced to primary by config' } } },
           { guard: 'isForcedStandby', target: 'standby' },
           { target: 'electing' },
         ],
@@ -376,11 +411,30 @@ export const roleMachine = setup({
           invoke: { src: 'confirmSilence' },
           on: {
             'SILENCE.CONFIRMED': [
-              { guard: 'isBestCandidate', target: '#role.primary', actions: { type: 'takeOver', params: { reason: 'won the election' } } },
+              { guard: 'isBestCandidate', target: '#role.claiming', actions: { type: 'takeOver', params: { reason: 'won the election' } } },
               { target: '#role.standby', actions: 'noteLostElection' },
             ],
           },
         },
+      },
+    },
+    /**
+     * Won the role, not yet primary: the new epoch (claimEpoch) is being made durable. Nothing
+     * has been sent or told at this epoch; the role reported is still the one we came from (see
+     * roleOf). Only on EPOCH.PERSISTED does the node enter primary, announce and tell services,
+     * so a node that crashes here restarts above the epoch it was about to use. A failed write
+     * arrives as FAULT (root) and the node goes to unknown instead.
+     */
+    claiming: {
+      invoke: { src: 'persistEpoch', input: ({ context }) => ({ epoch: context.claimEpoch }) },
+      on: {
+        'EPOCH.PERSISTED': { target: 'primary', actions: 'assumeClaim' },
+        // Conflicts are resolved by the primary state a moment later; here we only listen.
+        'PEER.PRIMARY': { actions: 'notePeer' },
+        'PEER.STANDBY': { actions: 'notePeer' },
+        'PEER.ANNOUNCE': { actions: 'notePeer' },
+        'PEER.ELECTING': { actions: 'notePeer' },
+        'PEER.LEAVING': { actions: ['notePeer', 'noteDeparture'] },
       },
     },
     primary: {
@@ -389,6 +443,7 @@ export const roleMachine = setup({
         'PEER.PRIMARY': [
           { guard: 'isStaleClaim' },
           { guard: 'mustYieldToPeer', target: 'standby', actions: ['notePeer', { type: 'followPrimary', params: { reason: 'yielded to higher-ranked primary' } }] },
+          { guard: 'isPeerEpochNotBehind', target: '.reasserting', actions: ['notePeer', 'claimReassert'] },
           { actions: ['notePeer', 'reassert'] },
         ],
         'PEER.ANNOUNCE': { actions: ['notePeer', 'sendDeclaration'] },
@@ -397,7 +452,7 @@ export const roleMachine = setup({
         // Tell the standbys first (twice: it is UDP), then step down; entering standby stops services' primary work.
         RESIGN: { target: 'standby', actions: ['stepDown', 'sendLeaving', 'sendLeaving'] },
         'PEER.STANDBY': [
-          { guard: 'isPeerEpochAhead', actions: ['notePeer', 'reassert'] },
+          { guard: 'isPeerEpochAhead', target: '.reasserting', actions: ['notePeer', 'claimReassert'] },
           { actions: 'notePeer' },
         ],
       },
@@ -405,6 +460,11 @@ export const roleMachine = setup({
       states: {
         beating: {
           after: { heartbeatInterval: { target: 'beating', reenter: true, actions: ['agePeers', 'sendHeartbeat'] } },
+        },
+        // The higher epoch goes on the wire and to services only once durable, as in `claiming`.
+        reasserting: {
+          invoke: { src: 'persistEpoch', input: ({ context }) => ({ epoch: context.claimEpoch }) },
+          on: { 'EPOCH.PERSISTED': { target: 'beating', actions: 'applyReassert' } },
         },
       },
     },
@@ -418,7 +478,7 @@ export const roleMachine = setup({
         'PEER.LEAVING': [
           {
             guard: and(['isPrimaryLeaving', not('isForcedStandby'), 'isBestLiveStandby']),
-            target: '#role.primary',
+            target: '#role.claiming',
             actions: ['notePeer', 'noteDeparture', { type: 'forgetPrimary', params: { reason: '' } }, { type: 'takeOver', params: { reason: 'the primary handed over' } }],
           },
           {
@@ -442,7 +502,7 @@ export const roleMachine = setup({
               on: {
                 'PEER.PRIMARY': [
                   { guard: 'isStaleClaim' },
-                  { guard: 'mayPreemptPeer', target: '#role.primary', actions: ['notePeer', { type: 'takeOver', params: { reason: 'preempted a lower-ranked primary' } }] },
+                  { guard: 'mayPreemptPeer', target: '#role.claiming', actions: ['notePeer', { type: 'takeOver', params: { reason: 'preempted a lower-ranked primary' } }] },
                   { target: 'watching', reenter: true, actions: ['notePeer', { type: 'followPrimary', params: { reason: 'heartbeat from' } }] },
                 ],
               },
@@ -459,7 +519,7 @@ export const roleMachine = setup({
                   { guard: 'isForcedStandby', target: 'watching', actions: { type: 'forgetPrimary', params: { reason: 'no heartbeat from the primary within the timeout' } } },
                   {
                     guard: 'isBestLiveStandby',
-                    target: '#role.primary',
+                    target: '#role.claiming',
                     actions: [{ type: 'forgetPrimary', params: { reason: '' } }, { type: 'takeOver', params: { reason: 'primary silent past the timeout' } }],
                   },
                   { target: '#role.electing', actions: { type: 'forgetPrimary', params: { reason: 'no heartbeat from the primary within the timeout' } } },
@@ -481,9 +541,14 @@ export const roleMachine = setup({
   },
 });
 
-/** The top-level role of a snapshot value. */
-export function roleOf(value: unknown): Role {
+/**
+ * The role of a snapshot: its top-level state, except that a node `claiming` the primary role
+ * still has the role it came from (context.role) until its epoch is durable; without the
+ * context, `claiming` reads as electing.
+ */
+export function roleOf(value: unknown, context?: { role: Role }): Role {
   const key = typeof value === 'string' ? value : Object.keys(value as object)[0];
+  if (key === 'claiming') return context?.role ?? 'electing';
   if (key === 'primary' || key === 'standby' || key === 'electing' || key === 'unknown') return key;
   throw new Error(`not a role state: ${JSON.stringify(value)}`);
 }

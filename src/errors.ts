@@ -10,7 +10,13 @@ export type HastateErrorCode =
   | 'HASTATE_TRANSPORT'
   | 'HASTATE_STATUS_UNREACHABLE'
   | 'HASTATE_STATUS_UNAUTHORIZED'
-  | 'HASTATE_SERVICE_FAILED';
+  | 'HASTATE_SERVICE_FAILED'
+  /** The epoch state file cannot be read, written or synced (permissions, I/O error, full disk). */
+  | 'HASTATE_EPOCH_STORE_IO'
+  /** The epoch state file exists but is not a valid record for this node (bad JSON, version, checksum, node id). */
+  | 'HASTATE_EPOCH_STORE_CORRUPT'
+  /** Another live process holds the lock on this node's epoch state file. */
+  | 'HASTATE_EPOCH_STORE_LOCKED';
 
 export class HastateError extends Error {
   readonly code: HastateErrorCode;

@@ -40,6 +40,8 @@ export interface HastateConfig {
     lease: { ttlMs: number; renewDeadlineMs: number; retryPeriodMs: number };
     redis: { url: string; keyPrefix: string };
     etcd: { endpoints: string; prefix: string };
+    /** '' = resolved at start (src/runtime/state-dir.ts). */
+    stateDir: string;
   };
   status: {
     enabled: boolean;
@@ -368,6 +370,7 @@ const ENTRIES: readonly Entry[] = [
   { path: 'ha.redis.key_prefix', type: 'string (1..128 printable ASCII, no spaces)', envKind: 'string', defaultValue: 'hastate', doc: 'Prefix of the lease, token, leader-info and worker-registry keys; one per cluster.', check: prefixCheck },
   { path: 'ha.etcd.endpoints', type: 'comma-separated http(s) URLs (at most 16)', envKind: 'string', defaultValue: 'http://127.0.0.1:2379', doc: 'etcd members to talk to (backend etcd), tried in order.', check: endpointsCheck },
   { path: 'ha.etcd.prefix', type: 'string (1..128 printable ASCII, no spaces)', envKind: 'string', defaultValue: '/hastate/election', doc: 'Election prefix in etcd; one per cluster.', check: prefixCheck },
+  { path: 'ha.state_dir', type: 'directory path ("" = the default)', envKind: 'string', defaultValue: '', defaultDoc: '$STATE_DIRECTORY (systemd StateDirectory=), else /var/lib/hastate as root, else $XDG_STATE_HOME/hastate, else ~/.local/state/hastate', doc: 'Directory of the durable epoch file (epoch-<node id>.json), which keeps the epoch from going back across restarts. See docs/durable-epoch.md.', check: pathCheck },
   { path: 'status.enabled', type: 'boolean', envKind: 'boolean', defaultValue: true, doc: 'Serve the HTTP status endpoint.', check: booleanCheck },
   { path: 'status.host', type: 'IPv4 address or "localhost"', envKind: 'string', defaultValue: '127.0.0.1', doc: 'Address the status endpoint listens on.', check: hostCheck },
   { path: 'status.port', type: 'integer (0..65535, 0 = any free port)', envKind: 'number', defaultValue: 9990, doc: 'TCP port of the status endpoint.', check: integerCheck(0, 65535, 'a port number') },

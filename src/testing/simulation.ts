@@ -159,7 +159,7 @@ export class Simulation {
     });
     node.actor = actor;
     actor.subscribe((snapshot) => {
-      const role = roleOf(snapshot.value);
+      const role = roleOf(snapshot.value, snapshot.context);
       const epoch = snapshot.context.epoch;
       if (role === node.role && epoch === node.epoch) return;
       if (epoch < node.epoch) this.violations.push(`${this.nowMs} ms: ${id} epoch decreased ${node.epoch} -> ${epoch}`);

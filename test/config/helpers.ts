@@ -45,6 +45,7 @@ export const DEFAULTS: HastateConfig = {
     lease: { ttlMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
     redis: { url: 'redis://127.0.0.1:6379', keyPrefix: 'hastate' },
     etcd: { endpoints: 'http://127.0.0.1:2379', prefix: '/hastate/election' },
+    stateDir: '',
   },
   status: { enabled: true, host: '127.0.0.1', port: 9990, tokenFile: '', tokenEnv: '', token: null },
   log: { level: 'info' },
