@@ -6,6 +6,7 @@ export default defineConfig({
     hookTimeout: 20_000,
     // Integration tests run real processes; two files at a time is what a 2-core machine bears.
     maxWorkers: 2,
+    setupFiles: ['test/setup-state-dir.ts'],
     projects: [
       { extends: true, test: { name: 'main', include: ['test/**/*.test.ts'], exclude: ['test/chaos/**', 'test/backends/**'], sequence: { groupOrder: 0 } } },
       // Real redis-server/etcd and up to five node processes per test, with sub-second bounds: alone, after main.

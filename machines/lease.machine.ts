@@ -20,7 +20,7 @@
  * act once more after the lease expired before its timers run. Services that write to shared
  * state must pass the epoch (fencing token) along and the store must reject lower tokens.
  */
-import { and, assign, enqueueActions, fromCallback, not, sendTo, setup } from 'xstate';
+import { and, assign, enqueueActions, fromCallback, not, sendTo, setup, type EventObject } from 'xstate';
 import { serviceMachine, type Role, type RoleTransition } from './service.machine.ts';
 import type { ServiceSpec } from './role.machine.ts';
 
@@ -39,6 +39,8 @@ export interface LeaseInput {
   /** `standby` never campaigns (a node that must not lead); `primary` is refused by config. */
   mode?: 'auto' | 'standby';
   services?: readonly ServiceSpec[];
+  /** The highest epoch an earlier run made durable: campaigns ask for a token above it, and a lower grant is refused. */
+  epoch?: number;
 }
 
 export type LeaseEvent =
@@ -51,7 +53,11 @@ export type LeaseEvent =
   | { type: 'LEASE.LOST'; token: number; reason: string }
   /** Who holds the lease now; null = nobody (released or expired). */
   | { type: 'LEADER.OBSERVED'; leaderId: string | null; token: number }
-  | { type: 'RESIGN' };
+  | { type: 'RESIGN' }
+  /** The `persistEpoch` actor made this token durable. */
+  | { type: 'EPOCH.PERSISTED'; epoch: number }
+  /** This node must not take part (its epoch cannot be made durable): role unknown. */
+  | { type: 'FAULT'; reason: string };
 
 /** Sent to the coordinator actor. */
 /**
@@ -74,6 +80,8 @@ export interface LeaseContext {
   resigned: boolean;
   roleChanges: number;
   reason: string;
+  /** A granted token waiting to be made durable before this node acts on it (state `claiming`). */
+  claimEpoch: number;
   serviceIds: string[];
   services: readonly ServiceSpec[];
 }
@@ -93,6 +101,10 @@ export const leaseMachine = setup({
   actors: {
     // Stand-in so the machine runs as it is in the visualizer; src/backends supplies the real one.
     coordinator: fromCallback<CoordinatorCommand, { nodeId: string }>(() => () => {}),
+    /** As in role.machine.ts: makes `input.epoch` durable, then EPOCH.PERSISTED (or FAULT). */
+    persistEpoch: fromCallback<EventObject, { epoch: number }>(({ sendBack, input }) => {
+      sendBack({ type: 'EPOCH.PERSISTED', epoch: input.epoch });
+    }),
     service: serviceMachine,
   },
   guards: {
@@ -100,6 +112,12 @@ export const leaseMachine = setup({
     isOtherLeader: ({ context, event }) => event.type === 'LEADER.OBSERVED' && event.leaderId !== null && event.leaderId !== context.nodeId,
     isNoLeader: ({ event }) => event.type === 'LEADER.OBSERVED' && event.leaderId === null,
     isOurToken: ({ context, event }) => tokenOf(event) === context.epoch,
+    isClaimToken: ({ context, event }) => tokenOf(event) === context.claimEpoch,
+    /**
+     * A grant whose token is not above an epoch we already hold or saw: the coordinator lost its
+     * counter and our minToken did not reach it. Using it would send the epoch back.
+     */
+    isStaleGrant: ({ context, event }) => event.type === 'LEASE.ACQUIRED' && event.token <= context.epoch,
     isNewerLeader: ({ context, event }) =>
       event.type === 'LEADER.OBSERVED' && event.leaderId !== null && event.leaderId !== context.nodeId && event.token > context.epoch,
     hasResigned: ({ context }) => context.resigned,
@@ -121,13 +139,23 @@ export const leaseMachine = setup({
       coordinatorUp: false,
       reason: event.type === 'COORDINATOR.DOWN' ? `coordinator unreachable: ${event.reason}` : 'coordinator unreachable',
     })),
-    takeLease: assign(({ context, event }) => ({
-      epoch: Math.max(context.epoch, tokenOf(event)),
-      primaryId: context.nodeId,
+    /** The token is ours but not yet used: it becomes the epoch once durable (`takeLease`). */
+    claimLease: assign(({ event }) => ({
+      claimEpoch: tokenOf(event),
       lastRttMs: event.type === 'LEASE.ACQUIRED' ? event.rttMs : 0,
-      resigned: false,
-      reason: `acquired the lease (token ${tokenOf(event)})`,
     })),
+    takeLease: assign(({ context }) => ({
+      epoch: Math.max(context.epoch, context.claimEpoch),
+      primaryId: context.nodeId,
+      resigned: false,
+      reason: `acquired the lease (token ${context.claimEpoch})`,
+    })),
+    noteStaleGrant: assign(({ context, event }) => ({
+      reason: `refused the lease: token ${tokenOf(event)} is not above epoch ${context.epoch} (the coordinator lost its counter?); campaigning again`,
+    })),
+    releaseGrant: sendTo('coordinator', ({ event }): CoordinatorCommand => ({ type: 'RELEASE', token: tokenOf(event) })),
+    releaseClaim: sendTo('coordinator', ({ context }): CoordinatorCommand => ({ type: 'RELEASE', token: context.claimEpoch })),
+    noteFault: assign(({ event }) => ({ primaryId: null, reason: event.type === 'FAULT' ? event.reason : 'fault' })),
     noteRenewal: assign({ lastRttMs: ({ event }) => (event.type === 'LEASE.RENEWED' ? event.rttMs : 0) }),
     /** Services hear a new leader or term as standby -> standby, as with role.machine.ts. */
     followLeader: enqueueActions(({ context, event, enqueue }) => {
@@ -161,13 +189,14 @@ export const leaseMachine = setup({
     mode: input.mode ?? 'auto',
     timing: input.timing,
     role: 'unknown',
-    epoch: 0,
+    epoch: input.epoch ?? 0,
     primaryId: null,
     coordinatorUp: false,
     lastRttMs: 0,
     resigned: false,
     roleChanges: 0,
     reason: 'starting',
+    claimEpoch: 0,
     serviceIds: (input.services ?? []).map((s) => `service:${s.name}`),
     services: input.services ?? [],
   }),
@@ -176,6 +205,8 @@ export const leaseMachine = setup({
   on: {
     'COORDINATOR.UP': { actions: 'noteCoordinatorUp' },
     'COORDINATOR.DOWN': { actions: 'noteCoordinatorDown' },
+    // Give back a lease we may hold (a RELEASE of a token we do not hold changes nothing).
+    FAULT: { target: '.unknown', actions: ['noteFault', 'releaseClaim', 'sendRelease'] },
   },
   initial: 'unknown',
   states: {
@@ -192,11 +223,31 @@ export const leaseMachine = setup({
       entry: ['forgetLeader', { type: 'enterRole', params: { role: 'electing' } }, 'sendCampaign'],
       after: { retryPeriod: { target: 'electing', reenter: true } },
       on: {
-        'LEASE.ACQUIRED': { target: 'primary', actions: 'takeLease' },
+        'LEASE.ACQUIRED': [
+          // Give it back; the next campaign (after the retry period) asks for a token above our epoch.
+          { guard: 'isStaleGrant', actions: ['noteStaleGrant', 'releaseGrant'] },
+          { target: 'claiming', actions: 'claimLease' },
+        ],
         'LEADER.OBSERVED': [
           { guard: 'isOtherLeader', target: 'standby', actions: 'followLeader' },
           { guard: 'isNoLeader', actions: 'sendCampaign' },
         ],
+      },
+    },
+    /**
+     * Granted, not yet primary: the token is being made durable. Services hear nothing and the
+     * reported role stays the one we came from (roleOf) until EPOCH.PERSISTED; a failed write
+     * arrives as FAULT and releases the lease. Bounded by the renew deadline like a primary.
+     */
+    claiming: {
+      invoke: { src: 'persistEpoch', input: ({ context }) => ({ epoch: context.claimEpoch }) },
+      after: {
+        renewDeadline: { target: 'electing', actions: [{ type: 'noteStepDown', params: { reason: 'the epoch was not made durable within the renew deadline' } }, 'releaseClaim'] },
+      },
+      on: {
+        'EPOCH.PERSISTED': { target: 'primary', actions: 'takeLease' },
+        'LEASE.LOST': { guard: 'isClaimToken', target: 'electing', actions: 'noteLost' },
+        RESIGN: { target: 'standby', actions: ['noteResigned', 'releaseClaim'] },
       },
     },
     primary: {
@@ -234,7 +285,11 @@ export const leaseMachine = setup({
     standby: {
       entry: { type: 'enterRole', params: { role: 'standby' } },
       on: {
-        'LEASE.ACQUIRED': { guard: not('isNeverLeader'), target: 'primary', actions: 'takeLease' },
+        'LEASE.ACQUIRED': [
+          { guard: 'isNeverLeader' },
+          { guard: 'isStaleGrant', actions: ['noteStaleGrant', 'releaseGrant'] },
+          { target: 'claiming', actions: 'claimLease' },
+        ],
         'LEADER.OBSERVED': [
           { guard: 'isOtherLeader', actions: 'followLeader' },
           // The leader may be gone: look now. Its answer names the leader, or grants us the lease.

@@ -1,4 +1,5 @@
 import type { InspectionEvent } from 'xstate';
+import { HastateError } from '../errors.ts';
 import type { HastateConfig } from '../config/index.ts';
 import { createLogger } from '../runtime/log.ts';
 import { HaNode } from '../runtime/node.ts';
@@ -105,6 +106,17 @@ export function runNode(config: HastateConfig, opts: RunOptions = {}): Promise<n
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    running.start();
+    try {
+      running.start();
+    } catch (error) {
+      // The durable epoch cannot be read or locked: starting at a lower epoch is never an option.
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+      metrics?.stop();
+      const message = error instanceof Error ? error.message : String(error);
+      logger.fatal({ err: error, code: error instanceof HastateError ? error.code : undefined }, `cannot start: ${message}`);
+      process.stderr.write(`hastate: cannot start: ${message}\n`);
+      resolve(error instanceof HastateError ? 2 : 1);
+    }
   });
 }

@@ -97,6 +97,23 @@ export function createNodeMetrics(node: HaNode, opts: NodeMetricsOptions = {}): 
     if (c.from !== c.to) roleChanges.inc({ from: c.from, to: c.to });
   });
   new Gauge({
+    name: 'hastate_epoch_durable',
+    help: 'Highest epoch made durable in the state file (ha.state_dir); the node never starts below it.',
+    registers,
+    collect() {
+      this.set(node.epochStoreStats.durableEpoch);
+    },
+  });
+  new Counter({
+    name: 'hastate_epoch_store_failures_total',
+    help: 'Failed writes of the durable epoch; each puts the node in role unknown (a fault).',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(node.epochStoreStats.failures);
+    },
+  });
+  new Gauge({
     name: 'hastate_transport_up',
     help: '1 while the multicast transport is joined and usable, else 0.',
     registers,

@@ -3,7 +3,7 @@
  * transport, the host clock, the supervised service actors, and the log. Everything it
  * decides comes from the machine; this file only does I/O and bookkeeping.
  */
-import { createActor, fromCallback, type Actor, type AnyActorRef, type AnyStateMachine, type InspectionEvent } from 'xstate';
+import { createActor, fromCallback, type Actor, type AnyActorRef, type AnyStateMachine, type EventObject, type InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
 import { roleMachine, roleOf, type Role, type SendEvent } from '../../machines/role.machine.ts';
 import { serviceMachine, type ServiceContext as SupervisorContext } from '../../machines/service.machine.ts';
@@ -18,6 +18,9 @@ import type { ServiceDefinition } from '../services/types.ts';
 import type { NodeStatus, ServiceStatus } from './status.ts';
 import { hostClock, monotonicMs } from './clock.ts';
 import { VERSION } from './version.ts';
+import { EpochStore } from './epoch-store.ts';
+import { nodeFs, type EpochFs } from './epoch-fs.ts';
+import { resolveStateDir } from './state-dir.ts';
 
 /** How long a hand-over waits for the leaving datagrams to leave the socket. */
 const FLUSH_DEADLINE_MS = 200;
@@ -29,6 +32,20 @@ export interface NodeOptions {
   services?: readonly ServiceDefinition[];
   /** XState inspection observer for the whole actor system (e.g. the Stately inspector). */
   inspect?: (event: InspectionEvent) => void;
+  /** File system of the epoch store; default the host's (tests inject failing ones). */
+  epochFs?: EpochFs;
+}
+
+/** What the durable epoch store did, for status and metrics. */
+export interface EpochStoreStats {
+  path: string;
+  /** Highest epoch on disk. */
+  durableEpoch: number;
+  writes: number;
+  failures: number;
+  lastError: string | null;
+  /** Duration of the last write (temporary file, fsync, rename, fsync of the directory). */
+  lastWriteMs: number | null;
 }
 
 /** The context fields both role machines share. */
@@ -70,12 +87,18 @@ export class HaNode {
   #startedMs = 0;
   #lastRole: Role = 'unknown';
   #lastEpoch = 0;
+  readonly #epochFs: EpochFs;
+  #store: EpochStore | null = null;
+  /** Highest epoch handed to the store for a background (seen-epoch) write. */
+  #seenRequested = 0;
+  readonly #storeStats: EpochStoreStats = { path: '', durableEpoch: 0, writes: 0, failures: 0, lastError: null, lastWriteMs: null };
 
   constructor(opts: NodeOptions) {
     this.config = opts.config;
     this.log = opts.logger.child({ nodeId: opts.config.ha.nodeId });
     this.#services = opts.services ?? [];
     this.#inspect = opts.inspect;
+    this.#epochFs = opts.epochFs ?? nodeFs();
     const names = new Set<string>();
     for (const s of this.#services) {
       if (names.has(s.name)) throw new TypeError(`two services are named ${JSON.stringify(s.name)}`);
@@ -97,10 +120,22 @@ export class HaNode {
     });
   }
 
-  /** Starts the node; the role is decided asynchronously (watch `onRoleChange` or `status()`). */
+  /**
+   * Starts the node; the role is decided asynchronously (watch `onRoleChange` or `status()`).
+   * Throws an EpochStoreError (HASTATE_EPOCH_STORE_*) when the durable epoch cannot be read or
+   * locked; nothing has started then.
+   */
   start(): void {
-    if (this.#actor !== null) throw new Error('HaNode.start() called twice');
+    if (this.#actor !== null || this.#store !== null) throw new Error('HaNode.start() called twice');
     const ha = this.config.ha;
+    const store = EpochStore.open({ fs: this.#epochFs, dir: resolveStateDir(ha.stateDir), nodeId: ha.nodeId });
+    this.#store = store;
+    this.#storeStats.path = store.path;
+    this.#storeStats.durableEpoch = store.epoch;
+    this.#lastEpoch = store.epoch;
+    this.#seenRequested = store.epoch;
+    this.log.info({ stateFile: store.path, epoch: store.epoch }, `durable epoch ${store.epoch} read from ${store.path}`);
+    const persistEpoch = this.#persistEpochActor(store);
     const coordinator = this.#coordinator;
     const service = serviceMachine.provide({
       actors: {
@@ -119,10 +154,10 @@ export class HaNode {
       if (ha.priority !== 0 || ha.preempt) {
         this.log.warn({ priority: ha.priority, preempt: ha.preempt }, `ha.priority and ha.preempt have no effect with ha.backend ${ha.backend}: the lease goes to whichever node campaigns first`);
       }
-      const machine = leaseMachine.provide({ actors: { coordinator: this.#coordinator.coordinator as never, service } });
+      const machine = leaseMachine.provide({ actors: { coordinator: this.#coordinator.coordinator as never, service, persistEpoch } });
       actor = createActor(machine, {
         ...options,
-        input: { nodeId: ha.nodeId, timing: ha.lease, mode: ha.role === 'standby' ? 'standby' : 'auto', services },
+        input: { nodeId: ha.nodeId, timing: ha.lease, mode: ha.role === 'standby' ? 'standby' : 'auto', services, epoch: store.epoch },
       }) as unknown as Actor<AnyStateMachine>;
     } else {
       // ha.enabled: false is the seed's "no HA" setting, and ha.backend single its successor:
@@ -137,6 +172,7 @@ export class HaNode {
           transport: this.#transport?.transport ?? standalone,
           confirmSilence: this.#transport?.confirmSilence ?? fromCallback(({ sendBack }) => sendBack({ type: 'SILENCE.CONFIRMED' })),
           service,
+          persistEpoch,
         },
       });
       actor = createActor(machine, {
@@ -148,6 +184,7 @@ export class HaNode {
           preempt: ha.preempt,
           timing: { electionWindowMs: ha.electionWindowMs, heartbeatIntervalMs: ha.heartbeat.intervalMs, heartbeatTimeoutMs: ha.heartbeat.timeoutMs },
           services,
+          epoch: store.epoch,
         },
       }) as unknown as Actor<AnyStateMachine>;
     }
@@ -155,8 +192,9 @@ export class HaNode {
     this.#startedMs = monotonicMs();
     actor.subscribe({
       next: (snapshot) => {
-        const ctx = snapshot.context as CommonContext;
-        this.#observe(roleOf(snapshot.value), ctx.epoch, ctx.primaryId, ctx.reason);
+        const ctx = snapshot.context as CommonContext & { role: Role; maxSeenEpoch?: number };
+        this.#recordSeen(Math.max(ctx.epoch, ctx.maxSeenEpoch ?? 0));
+        this.#observe(roleOf(snapshot.value, ctx), ctx.epoch, ctx.primaryId, ctx.reason);
       },
       error: (error) => this.log.fatal({ err: error }, 'role machine failed'),
     });
@@ -166,6 +204,74 @@ export class HaNode {
         : { backend: this.#transport === null ? 'single' : 'multicast', group: ha.multicastGroup, port: ha.heartbeat.port, auth: ha.auth.mode, authKeyIds: ha.auth.keys?.ids ?? [] };
     this.log.info({ priority: ha.priority, mode: ha.role, preempt: ha.preempt, ...where, version: VERSION }, 'node starting');
     actor.start();
+  }
+
+  /**
+   * The machines' `persistEpoch`: they wait for its EPOCH.PERSISTED before a new epoch goes on
+   * the wire or to services, so the ordering lives in the statecharts, not here. A failed write
+   * becomes FAULT: role unknown, notify.fault, /healthz 503, hastate_epoch_store_failures_total.
+   */
+  #persistEpochActor(store: EpochStore) {
+    return fromCallback<EventObject, { epoch: number }>(({ sendBack, input }) => {
+      const startedMs = monotonicMs();
+      let stopped = false;
+      Promise.resolve()
+        .then(() => store.record(input.epoch))
+        .then(
+          () => {
+            this.#noteWrite(startedMs);
+            this.log.debug({ epoch: input.epoch, persistMs: this.#storeStats.lastWriteMs }, `epoch ${input.epoch} made durable`);
+            if (!stopped) sendBack({ type: 'EPOCH.PERSISTED', epoch: input.epoch });
+          },
+          (error: unknown) => {
+            const reason = this.#noteStoreFailure(error, input.epoch);
+            if (!stopped) sendBack({ type: 'FAULT', reason });
+          },
+        );
+      return () => {
+        stopped = true;
+      };
+    });
+  }
+
+  /**
+   * Epochs seen from others are made durable in the background: a later takeover persists a
+   * higher one before using it anyway, so nothing waits on this; but a failure is a fault all
+   * the same, since the file no longer keeps up with what this node knows.
+   */
+  #recordSeen(epoch: number): void {
+    const store = this.#store;
+    if (store === null || epoch <= this.#seenRequested) return;
+    this.#seenRequested = epoch;
+    const startedMs = monotonicMs();
+    Promise.resolve()
+      .then(() => store.record(epoch))
+      .then(
+        () => this.#noteWrite(startedMs),
+        (error: unknown) => {
+          const reason = this.#noteStoreFailure(error, epoch);
+          this.#actor?.send({ type: 'FAULT', reason });
+        },
+      );
+  }
+
+  #noteWrite(startedMs: number): void {
+    this.#storeStats.writes++;
+    this.#storeStats.lastWriteMs = monotonicMs() - startedMs;
+    this.#storeStats.durableEpoch = this.#store?.epoch ?? this.#storeStats.durableEpoch;
+  }
+
+  #noteStoreFailure(error: unknown, epoch: number): string {
+    const message = error instanceof Error ? error.message : String(error);
+    this.#storeStats.failures++;
+    this.#storeStats.lastError = message;
+    this.log.error({ err: error, epoch }, `epoch ${epoch} could not be made durable; not taking part: ${message}`);
+    return `epoch store: ${message}`;
+  }
+
+  /** The durable epoch store's counters (metrics). Read-only by convention. */
+  get epochStoreStats(): Readonly<EpochStoreStats> {
+    return this.#storeStats;
   }
 
   /** Flushes whatever carries our last words (a leaving declaration, a lease release). */
@@ -213,6 +319,7 @@ export class HaNode {
     if (roleOf(actor.getSnapshot().value) === 'primary') await this.resign();
     this.#actor = null;
     actor.stop();
+    this.#store?.close();
     if (this.#pendingStops.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
@@ -231,7 +338,7 @@ export class HaNode {
     const ha = this.config.ha;
     return {
       nodeId: ha.nodeId,
-      role: snapshot ? roleOf(snapshot.value) : 'unknown',
+      role: snapshot ? roleOf(snapshot.value, snapshot.context) : 'unknown',
       statePaths: snapshot ? leafPaths(snapshot.value) : ['unknown'],
       epoch: ctx?.epoch ?? this.#lastEpoch,
       priority: ha.priority,
@@ -240,7 +347,7 @@ export class HaNode {
       primaryId: ctx?.primaryId ?? null,
       // Only meaningful while another node is (or was last seen as) primary.
       lastPrimaryHeartbeatAgeMs:
-        stats.lastPrimaryHeartbeatMs === null || (snapshot !== undefined && roleOf(snapshot.value) === 'primary')
+        stats.lastPrimaryHeartbeatMs === null || (snapshot !== undefined && roleOf(snapshot.value, snapshot.context) === 'primary')
           ? null
           : Math.round(now - stats.lastPrimaryHeartbeatMs),
       roleChanges: ctx?.roleChanges ?? 0,

@@ -114,7 +114,7 @@ export class LeaseSimulation {
     const actor = createActor(machine, { clock, input: { nodeId: id, timing: this.opts.timing } });
     node.actor = actor;
     actor.subscribe((s) => {
-      const role = roleOf(s.value);
+      const role = roleOf(s.value, s.context);
       if (s.context.epoch < node.epoch) this.violations.push(`${this.nowMs} ms: ${id} epoch decreased ${node.epoch} -> ${s.context.epoch}`);
       node.role = role;
       node.epoch = s.context.epoch;

@@ -52,6 +52,8 @@ export interface NodeSpec {
   windowSeconds?: number;
   preempt?: boolean;
   role?: 'auto' | 'primary' | 'standby';
+  /** ha.state_dir; omitted = a fresh temporary directory per process (so restarts start from epoch 0). */
+  stateDir?: string;
   /** ha.auth; omitted = mode off with no keys. */
   auth?: { mode: 'off' | 'accept-both' | 'enforce'; keyFile?: string; keyId?: number; freshnessWindowSeconds?: number };
 }
@@ -187,7 +189,9 @@ export async function startNode(spec: NodeSpec, env: Record<string, string> = {}
  */
 export function spawnNode(spec: NodeSpec, statusPort: number, haLines: string[], entry: (file: string) => string[], env: Record<string, string> = {}): NodeProcess {
   const file = join(mkdtempSync(join(tmpdir(), 'hastate-it-')), `${spec.nodeId}.yaml`);
-  writeFileSync(file, [...haLines, 'status:', '  host: 127.0.0.1', `  port: ${statusPort}`, 'log:', '  level: debug', ''].join('\n'));
+  // Never the user's state directory, and never one shared by accident between test nodes.
+  const stateDir = spec.stateDir ?? mkdtempSync(join(tmpdir(), 'hastate-state-'));
+  writeFileSync(file, [...haLines, `  state_dir: ${JSON.stringify(stateDir)}`, 'status:', '  host: 127.0.0.1', `  port: ${statusPort}`, 'log:', '  level: debug', ''].join('\n'));
   const proc = spawn(process.execPath, ['--import', 'tsx', ...entry(file)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
