@@ -54,6 +54,8 @@ export interface NodeSpec {
   role?: 'auto' | 'primary' | 'standby';
   /** ha.state_dir; omitted = a fresh temporary directory per process (so restarts start from epoch 0). */
   stateDir?: string;
+  /** Further top-level YAML sections (e.g. `reference:`), written after `ha:`. */
+  extraLines?: string[];
   /** ha.auth; omitted = mode off with no keys. */
   auth?: { mode: 'off' | 'accept-both' | 'enforce'; keyFile?: string; keyId?: number; freshnessWindowSeconds?: number };
 }
@@ -191,7 +193,9 @@ export function spawnNode(spec: NodeSpec, statusPort: number, haLines: string[],
   const file = join(mkdtempSync(join(tmpdir(), 'hastate-it-')), `${spec.nodeId}.yaml`);
   // Never the user's state directory, and never one shared by accident between test nodes.
   const stateDir = spec.stateDir ?? mkdtempSync(join(tmpdir(), 'hastate-state-'));
-  writeFileSync(file, [...haLines, `  state_dir: ${JSON.stringify(stateDir)}`, 'status:', '  host: 127.0.0.1', `  port: ${statusPort}`, 'log:', '  level: debug', ''].join('\n'));
+  const lines = [...haLines];
+  lines.splice(lines.indexOf('ha:') + 1, 0, `  state_dir: ${JSON.stringify(stateDir)}`);
+  writeFileSync(file, [...lines, ...(spec.extraLines ?? []), 'status:', '  host: 127.0.0.1', `  port: ${statusPort}`, 'log:', '  level: debug', ''].join('\n'));
   const proc = spawn(process.execPath, ['--import', 'tsx', ...entry(file)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
