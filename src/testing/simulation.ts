@@ -5,7 +5,7 @@
  * one seeded PRNG, so a run replays exactly from its seed and schedule.
  */
 import pino from 'pino';
-import { createActor, fromCallback, type Actor } from 'xstate';
+import { createActor, fromCallback, type Actor, type EventObject } from 'xstate';
 import { roleMachine, roleOf, type Role, type RoleMode, type RoleTiming, type SendEvent } from '../../machines/role.machine.ts';
 import { serviceMachine } from '../../machines/service.machine.ts';
 import { decodeMessage, encodeMessage, MAX_EPOCH } from '../transport/codec.ts';
@@ -15,6 +15,11 @@ import type { ServiceDefinition } from '../services/types.ts';
 import { HEALTHY, LinkState, Topology, type LinkFaults } from './network.ts';
 import { Prng } from './prng.ts';
 import { Phase, resumeOwner, runAsOwner, Scheduler, type Entry } from './scheduler.ts';
+import { EpochStore } from '../runtime/epoch-store.ts';
+import { MemoryFs } from './memory-fs.ts';
+
+/** Where simulated nodes keep their epoch file, on their own in-memory disk. */
+export const SIM_STATE_DIR = '/var/lib/hastate';
 
 export interface SimNodeSpec {
   nodeId: string;
@@ -53,7 +58,15 @@ export class SimNode {
   sequence = 0;
   dropped = 0;
   sendBack: ((e: never) => void) | null = null;
-  constructor(readonly spec: SimNodeSpec) {}
+  /** The node's disk: it outlives crashes, as the real one does. */
+  readonly fs = new MemoryFs();
+  /** The durable epoch store of the current incarnation (the real store code on `fs`). */
+  store: EpochStore | null = null;
+  /** The durable epoch when the current incarnation started. */
+  durableAtStart = 0;
+  constructor(readonly spec: SimNodeSpec) {
+    this.fs.mkdirp(SIM_STATE_DIR);
+  }
   get nodeId() {
     return this.spec.nodeId;
   }
@@ -116,8 +129,14 @@ export class Simulation {
     node.paused = false;
     node.backlog = [];
     node.role = 'unknown';
-    node.epoch = 0;
     const incarnation = node.incarnation;
+    // Each incarnation is a fresh process (its pid is the incarnation): the lock of a crashed
+    // one is stale, and the epoch comes back from the disk only.
+    node.fs.livePids.add(incarnation);
+    const store = EpochStore.open({ fs: node.fs, dir: SIM_STATE_DIR, nodeId: id, pid: incarnation });
+    node.store = store;
+    node.durableAtStart = store.epoch;
+    node.epoch = store.epoch;
     const rate = node.spec.clockRate ?? 1;
     const clock = {
       setTimeout: (fn: () => void, ms: number) => this.#onNode(node, incarnation, this.nowMs + ms / rate, Phase.Timer, fn),
@@ -141,6 +160,16 @@ export class Simulation {
             entry.cancelled = true;
           };
         }),
+        // The real store on the in-memory disk, completing on the node's own event loop.
+        persistEpoch: fromCallback<EventObject, { epoch: number }>(({ sendBack, input }) => {
+          const entry = this.#onNode(node, incarnation, this.nowMs, Phase.Immediate, () => {
+            void store.record(input.epoch);
+            sendBack({ type: 'EPOCH.PERSISTED', epoch: input.epoch });
+          });
+          return () => {
+            entry.cancelled = true;
+          };
+        }),
         service: serviceMachine.provide({
           actors: { runService: createServiceRunner({ nodeId: id, log: this.#log, pendingStops: new Set() }) },
         }),
@@ -155,12 +184,18 @@ export class Simulation {
         preempt: node.spec.preempt ?? false,
         timing: this.timing,
         services: (node.spec.services ?? []).map((definition) => ({ name: definition.name, definition })),
+        epoch: store.epoch,
       },
     });
     node.actor = actor;
     actor.subscribe((snapshot) => {
       const role = roleOf(snapshot.value, snapshot.context);
       const epoch = snapshot.context.epoch;
+      // Seen epochs are written in the background by the real node; here at once.
+      void store.record(Math.max(epoch, snapshot.context.maxSeenEpoch));
+      if (role === 'primary' && (role !== node.role || epoch !== node.epoch)) {
+        if (epoch <= node.durableAtStart) this.violations.push(`${this.nowMs} ms: ${id} leads at epoch ${epoch}, at or below ${node.durableAtStart} made durable by an earlier process`);
+      }
       if (role === node.role && epoch === node.epoch) return;
       if (epoch < node.epoch) this.violations.push(`${this.nowMs} ms: ${id} epoch decreased ${node.epoch} -> ${epoch}`);
       this.trace.push({ atMs: this.nowMs, nodeId: id, from: node.role, to: role, epoch, reason: snapshot.context.reason });
@@ -178,6 +213,9 @@ export class Simulation {
     node.actor = null;
     node.backlog = [];
     node.paused = false;
+    // kill -9: the lock file stays behind, its pid is gone.
+    node.fs.livePids.delete(node.incarnation);
+    node.store = null;
     actor.stop();
     this.trace.push({ atMs: this.nowMs, nodeId: id, from: node.role, to: 'unknown', epoch: node.epoch, reason: 'crashed' });
     node.role = 'unknown';
@@ -268,6 +306,11 @@ export class Simulation {
 
   #send(from: SimNode, event: SendEvent): void {
     if (event.type !== 'SEND') return;
+    // A primary's epoch goes on the wire only once durable (seen epochs of standbys may lag).
+    const durable = from.store?.epoch ?? 0;
+    if (event.message.role === 'primary' && event.message.epoch > durable) {
+      this.violations.push(`${this.nowMs} ms: ${from.nodeId} sent epoch ${event.message.epoch} as primary before it was durable (${durable})`);
+    }
     from.sequence = (from.sequence + 1) >>> 0;
     const bytes = encodeMessage({
       ...event.message,
