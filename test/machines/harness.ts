@@ -1,4 +1,4 @@
-import { createActor, fromCallback } from 'xstate';
+import { createActor, fromCallback, type EventObject } from 'xstate';
 import { ManualClock } from '../../src/testing/manual-clock.ts';
 import { serviceMachine, type ServiceEvent, type RunnerInput } from '../../machines/service.machine.ts';
 import { roleMachine, roleOf, type OutboundMessage, type PeerInfo, type RoleInput, type RoleTransition, type SendEvent } from '../../machines/role.machine.ts';
@@ -19,13 +19,25 @@ export function recordingService(transitions: RoleTransition[]) {
 export const timing = { electionWindowMs: 2000, heartbeatIntervalMs: 3000, heartbeatTimeoutMs: 9000 };
 
 /** One role machine on a simulated clock, with a transport that records what it sends. */
-export function startNode(input: Partial<RoleInput> & { nodeId: string }, opts: { holdSilence?: boolean } = {}) {
+/** A persistEpoch call the test answers itself (opts.holdPersist). */
+export interface PendingPersist {
+  epoch: number;
+  done(): void;
+  fail(reason: string): void;
+}
+
+export function startNode(input: Partial<RoleInput> & { nodeId: string }, opts: { holdSilence?: boolean; holdPersist?: boolean } = {}) {
   const clock = new ManualClock();
   const sent: OutboundMessage[] = [];
   const transitions: RoleTransition[] = [];
   let releaseSilence: (() => void) | null = null;
+  const persists: PendingPersist[] = [];
   const machine = roleMachine.provide({
     actors: {
+      persistEpoch: fromCallback<EventObject, { epoch: number }>(({ sendBack, input }) => {
+        if (!opts.holdPersist) return sendBack({ type: 'EPOCH.PERSISTED', epoch: input.epoch });
+        persists.push({ epoch: input.epoch, done: () => sendBack({ type: 'EPOCH.PERSISTED', epoch: input.epoch }), fail: (reason) => sendBack({ type: 'FAULT', reason }) });
+      }),
       transport: fromCallback<SendEvent, { nodeId: string }>(({ receive }) => {
         receive((e) => sent.push(e.message));
       }),
@@ -50,7 +62,8 @@ export function startNode(input: Partial<RoleInput> & { nodeId: string }, opts: 
     clock,
     sent,
     transitions,
-    role: () => roleOf(actor.getSnapshot().value),
+    persists,
+    role: () => roleOf(actor.getSnapshot().value, actor.getSnapshot().context),
     ctx: () => actor.getSnapshot().context,
     advance: (ms: number) => clock.advance(ms),
     up: () => actor.send({ type: 'TRANSPORT.UP' }),
