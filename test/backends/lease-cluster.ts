@@ -16,6 +16,8 @@ export interface LeaseNodeSpec {
   prefix: string;
   fenceUrl: string;
   role?: 'auto' | 'standby';
+  /** ha.state_dir; omitted = a fresh temporary directory. */
+  stateDir?: string;
 }
 
 export async function startLeaseNode(spec: LeaseNodeSpec): Promise<NodeProcess> {
@@ -35,5 +37,5 @@ export async function startLeaseNode(spec: LeaseNodeSpec): Promise<NodeProcess> 
     `    retry_period_seconds: ${LEASE.retryPeriodSeconds}`,
     ...backendKeys,
   ];
-  return spawnNode({ nodeId: spec.nodeId, group: '', port: 0 }, await freePort(), haLines, (file) => [FIXTURE, file], { FENCE_URL: spec.fenceUrl });
+  return spawnNode({ nodeId: spec.nodeId, group: '', port: 0, ...(spec.stateDir !== undefined ? { stateDir: spec.stateDir } : {}) }, await freePort(), haLines, (file) => [FIXTURE, file], { FENCE_URL: spec.fenceUrl });
 }
