@@ -4,7 +4,7 @@
  * several terms leads above every epoch it issued or saw, so the fenced API accepts it.
  * Also the state file's lock between real processes, and bad state files at start.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -130,6 +130,32 @@ describe('durable epoch with real processes', () => {
     expect(readFileSync(lockPath, 'utf8').trim()).toBe(String(first.proc.pid));
     const third = await start(spec);
     expect((await third.waitForRole('primary', DEADLINE_MS)).epoch).toBeGreaterThan(lead.epoch!);
+  }, 60_000);
+
+  it('a standby whose epoch cannot be written at takeover reports a fault instead of leading: role unknown, notify.fault, /healthz 503, the failure metric', async () => {
+    const net = randomNetwork();
+    const stateB = mkdtempSync(join(tmpdir(), 'hastate-state-fault-'));
+    const hookOut = join(mkdtempSync(join(tmpdir(), 'hastate-hook-')), 'fault.txt');
+    const a = await start({ nodeId: '127.0.0.1', priority: 2, ...net });
+    await a.waitForRole('primary', DEADLINE_MS);
+    const b = await start({ nodeId: '127.0.0.2', priority: 1, ...net, stateDir: stateB, extraLines: ['notify:', `  fault: 'echo "$1 $2" > ${hookOut}'`] });
+    await b.waitForRole('standby', DEADLINE_MS);
+    const file = join(stateB, epochFileName('127.0.0.2'));
+    // The epoch B saw is made durable in the background; then its disk goes bad: a directory
+    // where the temporary file must go makes every write fail (EISDIR), as a full disk would.
+    await vi.waitFor(() => expect(JSON.parse(readFileSync(file, 'utf8')).epoch).toBe(1), { timeout: DEADLINE_MS });
+    mkdirSync(`${file}.tmp`);
+    await a.kill();
+    const fault = await b.waitForRole('unknown', DEADLINE_MS);
+    expect(fault.reason).toContain(`${file}: cannot write the epoch state file`);
+    expect(b.roleChanges().some((c) => c.to === 'primary')).toBe(false);
+    await vi.waitFor(() => expect(existsSync(hookOut) && readFileSync(hookOut, 'utf8')).toBe('unknown 1\n'), { timeout: DEADLINE_MS });
+    const health = await fetch(`http://127.0.0.1:${b.statusPort}/healthz`);
+    expect(health.status).toBe(503);
+    const metrics = await (await fetch(`http://127.0.0.1:${b.statusPort}/metrics`)).text();
+    expect(metrics).toMatch(/^hastate_epoch_store_failures_total 1$/m);
+    expect(metrics).toMatch(/^hastate_epoch_durable 1$/m);
+    expect(JSON.parse(readFileSync(file, 'utf8')).epoch).toBe(1);
   }, 60_000);
 
   it.each([
