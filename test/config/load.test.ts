@@ -52,6 +52,7 @@ describe('loading configuration', () => {
         lease: DEFAULTS.ha.lease,
         redis: DEFAULTS.ha.redis,
         etcd: DEFAULTS.ha.etcd,
+        stateDir: '',
       },
       status: { enabled: false, host: 'localhost', port: 0, tokenFile: '', tokenEnv: '', token: null },
       log: { level: 'silent' },
@@ -113,7 +114,7 @@ describe('loading configuration', () => {
         '    port: 9999', '    interval_seconds: 3', '    timeout_seconds: 9', '  auth:', '    mode: off',
         '    key_file: ""', '    key_env: ""', '    key_id: 1', '    freshness_window_seconds: 30', '  lease:',
         '    ttl_seconds: 15', '    renew_deadline_seconds: 10', '    retry_period_seconds: 2', '  redis:', '    url: redis://127.0.0.1:6379',
-        '    key_prefix: hastate', '  etcd:', '    endpoints: http://127.0.0.1:2379', '    prefix: /hastate/election', 'status:', '  enabled: true',
+        '    key_prefix: hastate', '  etcd:', '    endpoints: http://127.0.0.1:2379', '    prefix: /hastate/election', '  state_dir: ""', 'status:', '  enabled: true',
         '  host: 127.0.0.1', '  port: 9990', '  token_file: ""', '  token_env: ""', 'log:', '  level: info', 'notify:', '  primary: ""', '',
       ].join('\n'),
     );
