@@ -115,6 +115,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const file = join(dir, `${id}.yaml`);
     writeFileSync(file, [
       'ha:', `  multicast_group: ${haGroup}`, '  interface: 127.0.0.1', `  node_id: ${id}`, `  priority: ${priority}`,
+      // The demo's epochs live with its files, not in the user's state directory.
+      `  state_dir: ${JSON.stringify(join(dir, 'state'))}`,
       '  election_window_seconds: 0.4', '  heartbeat:', `    port: ${port0}`, '    interval_seconds: 0.2', '    timeout_seconds: 0.6',
       'status:', '  host: 127.0.0.1', `  port: ${statusPort}`, 'log:', '  level: info',
       'reference:', '  enabled: true', `  api_url: ${standIn.url}`, '  collect_interval_seconds: 1', '  stale_after_seconds: 3',
