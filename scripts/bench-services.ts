@@ -7,6 +7,9 @@
  * 2. The hot-path role check (`ctx.isPrimary()`, the seed's IsPrimary()): checks per second.
  * Usage: npm run bench:services [-- services=100 samples=51]
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { parseConfigText } from '../src/config/index.ts';
@@ -19,7 +22,9 @@ const SAMPLES = arg('samples', 51);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.9))]!;
 const silent = pino({ level: 'silent' });
-const config = parseConfigText('ha:\n  enabled: false\n  interface: 127.0.0.1\nstatus:\n  enabled: false\n', 'bench.yaml', { env: {} });
+// A throw-away state directory: the bench must not write epoch files into the user's.
+const stateDir = mkdtempSync(join(tmpdir(), 'hastate-bench-state-'));
+const config = parseConfigText(`ha:\n  enabled: false\n  interface: 127.0.0.1\n  state_dir: ${JSON.stringify(stateDir)}\nstatus:\n  enabled: false\n`, 'bench.yaml', { env: {} });
 
 async function fanOutOnce(): Promise<number> {
   let enteredMs: number | null = null;

@@ -96,6 +96,8 @@ export class Lab {
     const file = join(this.dir, `${nodeId}.yaml`);
     writeFileSync(file, [
       'ha:', `  multicast_group: ${this.group}`, `  interface: ${nodeId}`, `  node_id: ${nodeId}`,
+      // Epoch files stay in the lab's directory and survive the lab's restarts of a host.
+      `  state_dir: ${JSON.stringify(join(this.dir, 'state'))}`,
       `  priority: ${spec.priority ?? 0}`, `  role: ${spec.role ?? 'auto'}`, `  preempt: ${spec.preempt ?? false}`,
       `  election_window_seconds: ${spec.windowSeconds ?? 0.5}`, '  heartbeat:', `    port: ${this.port}`,
       `    interval_seconds: ${spec.intervalSeconds ?? 0.2}`, `    timeout_seconds: ${spec.timeoutSeconds ?? 0.6}`,
