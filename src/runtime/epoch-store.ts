@@ -96,6 +96,11 @@ export class EpochStore {
   #durable = 0;
   /** The write in flight; writes never overlap, so the file only ever grows. */
   #inflight: Promise<void> | null = null;
+  /**
+   * The one write queued behind it, for the highest epoch asked for meanwhile: however many
+   * epochs arrive during a slow fsync, at most one more write follows (bounded queue).
+   */
+  #next: { epoch: number; done: Promise<void> } | null = null;
   #locked = false;
 
   private constructor(opts: EpochStoreOptions) {
@@ -138,7 +143,26 @@ export class EpochStore {
   record(epoch: number): void | Promise<void> {
     if (!Number.isSafeInteger(epoch) || epoch < 0 || epoch > MAX_STORED_EPOCH) throw new RangeError(`epoch ${epoch} cannot be stored`);
     if (epoch <= this.#durable) return;
-    if (this.#inflight !== null) return this.#inflight.then(() => this.record(epoch));
+    if (this.#inflight !== null) {
+      if (this.#next !== null) {
+        this.#next.epoch = Math.max(this.#next.epoch, epoch);
+        return this.#next.done;
+      }
+      const next: { epoch: number; done: Promise<void> } = { epoch, done: Promise.resolve() };
+      next.done = this.#inflight.then(
+        () => {
+          this.#next = null;
+          return this.record(next.epoch);
+        },
+        (error: unknown) => {
+          // The failure reaches every waiter; the next call starts a fresh write.
+          this.#next = null;
+          throw error;
+        },
+      );
+      this.#next = next;
+      return next.done;
+    }
     const fail = (error: unknown) => new EpochStoreError('HASTATE_EPOCH_STORE_IO', this.path, `cannot write the epoch state file: ${reasonOf(error)}`, { cause: error });
     let pending: void | Promise<void>;
     try {

@@ -211,3 +211,29 @@ describe('state directory default', () => {
     expect(resolveStateDir('', host({}))).toBe('/home/u/.local/state/hastate');
   });
 });
+
+describe('epoch store: writes in flight', () => {
+  it('epochs asked for during a slow write are coalesced into one more write of the highest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hastate-epoch-'));
+    const real = nodeFs();
+    const started: string[] = [];
+    let release: (() => void) | null = null;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = {
+      ...real,
+      async apply(step: WriteStep) {
+        if (step.op === 'write') started.push(JSON.parse(step.data).epoch);
+        if (step.op === 'sync' && started.length === 1) await gate;
+        return real.apply(step);
+      },
+    };
+    const store = EpochStore.open({ fs: slow, dir, nodeId: ID });
+    const first = store.record(1);
+    const waits = [2, 5, 3, 4].map((e) => store.record(e));
+    release!();
+    await Promise.all([first, ...waits]);
+    expect(started).toEqual([1, 5]);
+    expect(store.epoch).toBe(5);
+    store.close();
+  });
+});
