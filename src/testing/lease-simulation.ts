@@ -9,12 +9,15 @@
  * backends do: primary, and the local clock before (last successful request's send time +
  * renew deadline). `acting()` lists the nodes for which that holds right now.
  */
-import { createActor, fromCallback, type Actor } from 'xstate';
+import { createActor, fromCallback, type Actor, type EventObject } from 'xstate';
 import { leaseMachine, type CoordinatorCommand, type LeaseEvent, type LeaseTiming } from '../../machines/lease.machine.ts';
 import { roleOf, type Role } from '../../machines/role.machine.ts';
 import { LeaseValidity } from '../backends/lease-keeping.ts';
 import { Prng } from './prng.ts';
 import { Phase, resumeOwner, runAsOwner, Scheduler, type Entry } from './scheduler.ts';
+import { EpochStore } from '../runtime/epoch-store.ts';
+import { MemoryFs } from './memory-fs.ts';
+import { SIM_STATE_DIR } from './simulation.ts';
 
 export interface LeaseSimNode {
   nodeId: string;
@@ -28,6 +31,9 @@ export interface LeaseSimNode {
   epoch: number;
   /** What isPrimary() would answer, on the node's local clock: the backends' own rule. */
   validity: LeaseValidity;
+  /** The node's disk (outlives crashes) and the real epoch store on it. */
+  fs: MemoryFs;
+  durableAtStart: number;
 }
 
 export interface LeaseSimOptions {
@@ -73,7 +79,9 @@ export class LeaseSimulation {
   }
 
   addNode(nodeId: string, clockRate = 1, startAtMs = 0): void {
-    this.nodes.set(nodeId, { nodeId, clockRate, actor: null, incarnation: 0, paused: false, backlog: [], role: 'unknown', epoch: 0, validity: this.#validity() });
+    const fs = new MemoryFs();
+    fs.mkdirp(SIM_STATE_DIR);
+    this.nodes.set(nodeId, { nodeId, clockRate, actor: null, incarnation: 0, paused: false, backlog: [], role: 'unknown', epoch: 0, validity: this.#validity(), fs, durableAtStart: 0 });
     this.at(startAtMs, `start ${nodeId}`, () => this.start(nodeId));
   }
 
@@ -88,8 +96,11 @@ export class LeaseSimulation {
     const node = this.nodes.get(id)!;
     if (node.actor !== null) return;
     node.incarnation++;
-    Object.assign(node, { paused: false, backlog: [], role: 'unknown', epoch: 0, validity: this.#validity() });
     const incarnation = node.incarnation;
+    // A fresh process (pid = incarnation) whose epoch comes back from its disk only.
+    node.fs.livePids.add(incarnation);
+    const store = EpochStore.open({ fs: node.fs, dir: SIM_STATE_DIR, nodeId: id, pid: incarnation });
+    Object.assign(node, { paused: false, backlog: [], role: 'unknown', epoch: store.epoch, validity: this.#validity(), durableAtStart: store.epoch });
     const clock = {
       setTimeout: (fn: () => void, ms: number) => this.#onNode(node, incarnation, this.nowMs + ms / node.clockRate, Phase.Timer, fn),
       clearTimeout: (entry: unknown) => {
@@ -109,12 +120,26 @@ export class LeaseSimulation {
             this.#request(node, incarnation, command, deliver);
           });
         }),
+        persistEpoch: fromCallback<EventObject, { epoch: number }>(({ sendBack, input }) => {
+          const entry = this.#onNode(node, incarnation, this.nowMs, Phase.Immediate, () => {
+            void store.record(input.epoch);
+            sendBack({ type: 'EPOCH.PERSISTED', epoch: input.epoch });
+          });
+          return () => {
+            entry.cancelled = true;
+          };
+        }),
       },
     });
-    const actor = createActor(machine, { clock, input: { nodeId: id, timing: this.opts.timing } });
+    const actor = createActor(machine, { clock, input: { nodeId: id, timing: this.opts.timing, epoch: store.epoch } });
     node.actor = actor;
     actor.subscribe((s) => {
       const role = roleOf(s.value, s.context);
+      if (role === 'primary' && (node.role !== 'primary' || s.context.epoch !== node.epoch)) {
+        if (s.context.epoch <= node.durableAtStart) this.violations.push(`${this.nowMs} ms: ${id} leads at epoch ${s.context.epoch}, at or below ${node.durableAtStart} made durable by an earlier process`);
+        if (s.context.epoch > store.epoch) this.violations.push(`${this.nowMs} ms: ${id} leads at epoch ${s.context.epoch} before it is durable (${store.epoch})`);
+      }
+      void store.record(s.context.epoch);
       if (s.context.epoch < node.epoch) this.violations.push(`${this.nowMs} ms: ${id} epoch decreased ${node.epoch} -> ${s.context.epoch}`);
       node.role = role;
       node.epoch = s.context.epoch;
@@ -124,6 +149,8 @@ export class LeaseSimulation {
 
   crash(id: string): void {
     const node = this.nodes.get(id)!;
+    // kill -9: its lock file stays, its pid is gone.
+    node.fs.livePids.delete(node.incarnation);
     node.actor?.stop();
     Object.assign(node, { actor: null, backlog: [], paused: false, role: 'unknown', validity: this.#validity() });
   }
@@ -137,6 +164,12 @@ export class LeaseSimulation {
       if (node.incarnation !== incarnation || node.actor === null) return;
       resumeOwner(this.scheduler, node);
     });
+  }
+
+  /** The coordinator restarts without persistence: the lease and the token counter are gone. */
+  loseCounter(): void {
+    this.#holder = null;
+    this.#counter = 0;
   }
 
   resign(id: string): void {

@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildSimulation, type Scenario, type ScenarioEvent } from '../../src/testing/scenario.ts';
+import { LeaseSimulation } from '../../src/testing/lease-simulation.ts';
 import { DURATION_MS, fcParams, idOf, nodesArb, PROPERTY_TIMEOUT_MS, scenarioBase, timingArb } from './arbitraries.ts';
 import { assertEpochs, explain, faultScheduleArb } from './helpers.ts';
 
@@ -58,6 +59,61 @@ describe('property: durable epoch', () => {
           const after = sim.trace.filter((t) => t.nodeId === loneId && t.atMs >= LONE_RESTART_MS && t.to === 'primary');
           expect(after.length, explain(s, sim, `${loneId} did not lead after restarting alone`)).toBeGreaterThan(0);
           expect(after[0]!.epoch, explain(s, sim, `${loneId} led at ${after[0]!.epoch} after restarting alone, knowing ${known}`)).toBeGreaterThan(known);
+        },
+      ),
+      fcParams(),
+    );
+  }, PROPERTY_TIMEOUT_MS);
+});
+
+describe('property: durable epoch on a lease backend', () => {
+  const timing = { ttlMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 150 };
+  const END_MS = 20_000;
+  const ALL_DOWN = 14_000;
+
+  it('with the coordinator losing its token counter, no node leads at or below an epoch it made durable, and a node restarted alone leads above all it knew', () => {
+    fc.assert(
+      fc.property(
+        fc.integer(),
+        fc.integer({ min: 2, max: 4 }),
+        fc.array(
+          fc.record({ atMs: fc.integer({ min: 500, max: ALL_DOWN - 500 }), kind: fc.constantFrom('crash' as const, 'restart' as const, 'lose-counter' as const), who: fc.nat(3) }),
+          { maxLength: 10 },
+        ),
+        fc.nat(3),
+        (seed, count, faults, lone) => {
+          const sim = new LeaseSimulation({ seed, timing, maxLatencyMs: 10, loss: 0.05 });
+          const ids = Array.from({ length: count }, (_, i) => `n${i + 1}`);
+          for (const id of ids) sim.addNode(id);
+          for (const f of faults) {
+            const id = ids[f.who % count]!;
+            if (f.kind === 'crash') sim.at(f.atMs, `crash ${id}`, () => sim.crash(id));
+            else if (f.kind === 'restart') sim.at(f.atMs, `restart ${id}`, () => sim.start(id));
+            else sim.at(f.atMs, 'coordinator loses its counter', () => sim.loseCounter());
+          }
+          const loneId = ids[lone % count]!;
+          const led = new Map<string, number[]>(ids.map((id) => [id, []]));
+          let known = 0;
+          const check = () => {
+            for (const n of sim.nodes.values()) {
+              if (n.actor === null || n.role !== 'primary') continue;
+              const list = led.get(n.nodeId)!;
+              if (list.at(-1) !== n.epoch) list.push(n.epoch);
+            }
+          };
+          sim.at(ALL_DOWN, 'everyone dies, the coordinator loses its counter', () => {
+            known = sim.nodes.get(loneId)!.epoch;
+            for (const id of ids) sim.crash(id);
+            sim.loseCounter();
+          });
+          sim.at(ALL_DOWN + 500, `restart ${loneId} alone`, () => sim.start(loneId));
+          sim.run(END_MS, check);
+          const why = `seed ${seed}; faults:\n${sim.faultLog.join('\n')}\nviolations:\n${sim.violations.join('\n')}`;
+          expect(sim.violations, why).toEqual([]);
+          for (const [id, epochs] of led) for (let i = 1; i < epochs.length; i++) expect(epochs[i], `${id} led at ${epochs.join(', ')}; ${why}`).toBeGreaterThan(epochs[i - 1]!);
+          const last = sim.nodes.get(loneId)!;
+          expect(last.role, why).toBe('primary');
+          expect(last.epoch, why).toBeGreaterThan(known);
         },
       ),
       fcParams(),
