@@ -143,6 +143,8 @@ export class EpochStore {
   record(epoch: number): void | Promise<void> {
     if (!Number.isSafeInteger(epoch) || epoch < 0 || epoch > MAX_STORED_EPOCH) throw new RangeError(`epoch ${epoch} cannot be stored`);
     if (epoch <= this.#durable) return;
+    // After close the lock may belong to the next process: never write then.
+    if (!this.#locked) throw new EpochStoreError('HASTATE_EPOCH_STORE_IO', this.path, 'the epoch store is closed (the node stopped)');
     if (this.#inflight !== null) {
       if (this.#next !== null) {
         this.#next.epoch = Math.max(this.#next.epoch, epoch);

@@ -320,6 +320,7 @@ export class HaNode {
     this.#actor = null;
     actor.stop();
     this.#store?.close();
+    this.#store = null;
     if (this.#pendingStops.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
