@@ -30,8 +30,12 @@ export interface EpochFs {
   createExclusive(path: string, data: string): boolean;
   /** Removes `path`; a missing file is not an error. */
   unlink(path: string): void;
-  /** Whether a process with this pid exists (on this host). */
-  pidAlive(pid: number): boolean;
+  /**
+   * Who runs as `pid` now: a string that differs between two processes that had the same pid
+   * (boot id and start time on Linux), or null when no process has it. A lock holding a pid
+   * whose identity changed is stale: containers restart their node with the same small pid.
+   */
+  processIdentity(pid: number): string | null;
 }
 
 /** Temporary file, fsync, rename over the old file, fsync of the directory: in this order. */
@@ -132,13 +136,23 @@ export function nodeFs(): EpochFs {
         if (errnoOf(error) !== 'ENOENT') throw error;
       }
     },
-    pidAlive(pid) {
+    processIdentity(pid) {
       try {
         process.kill(pid, 0);
-        return true;
       } catch (error) {
         // EPERM: it exists but belongs to another user; only ESRCH says it is gone.
-        return errnoOf(error) !== 'ESRCH';
+        if (errnoOf(error) === 'ESRCH') return null;
+      }
+      try {
+        const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        // Field 22 (start time in clock ticks since boot), counted after the `)` closing the command name.
+        const startTicks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+        return `${boot}/${startTicks}`;
+      } catch {
+        // No /proc (not Linux), or the process is hidden from us (ProtectProc=): the pid alone
+        // has to do. Refusing a lock that might be live is the safe side.
+        return 'alive';
       }
     },
   };

@@ -197,7 +197,7 @@ export class EpochStore {
     if (!this.#locked) return;
     this.#locked = false;
     try {
-      if (this.#fs.readFile(this.lockPath)?.trim() === String(this.#pid)) this.#fs.unlink(this.lockPath);
+      if (this.#fs.readFile(this.lockPath)?.trim().split(' ')[0] === String(this.#pid)) this.#fs.unlink(this.lockPath);
     } catch {
       // A lock we cannot remove is detected as stale by the next start (our pid is gone by then).
     }
@@ -214,9 +214,10 @@ export class EpochStore {
   }
 
   /**
-   * Exclusive create of the lock file holding our pid. A lock whose pid is not running (the
-   * owner was killed) is stale: it is removed and taken, once. Known limit: a stale lock whose
-   * pid was reused by an unrelated process is refused until the operator removes it.
+   * Exclusive create of the lock file holding `<pid> <identity>`. A lock whose pid is not
+   * running, or runs a different process than the one that wrote it (the identity changed: pid
+   * reuse, a container restarted with the same pid), is stale: it is removed and taken, once.
+   * Known limit: two processes finding the same stale lock at the same instant may both take it.
    */
   #lock(): void {
     const io = (error: unknown) => new EpochStoreError('HASTATE_EPOCH_STORE_IO', this.lockPath, `cannot take the lock: ${reasonOf(error)}`, { cause: error });
@@ -224,7 +225,7 @@ export class EpochStore {
       let created: boolean;
       let holder: string | null;
       try {
-        created = this.#fs.createExclusive(this.lockPath, `${this.#pid}\n`);
+        created = this.#fs.createExclusive(this.lockPath, `${this.#pid} ${this.#fs.processIdentity(this.#pid) ?? 'unknown'}\n`);
         if (created) {
           this.#locked = true;
           return;
@@ -234,8 +235,11 @@ export class EpochStore {
         throw io(error);
       }
       if (holder === null) continue; // released meanwhile
-      const pid = /^\d+$/.test(holder.trim()) ? Number(holder.trim()) : NaN;
-      if (Number.isSafeInteger(pid) && pid > 0 && (pid === this.#pid || this.#fs.pidAlive(pid))) {
+      const [pidText = '', identity] = holder.trim().split(' ');
+      const pid = /^\d+$/.test(pidText) ? Number(pidText) : NaN;
+      const now = Number.isSafeInteger(pid) && pid > 0 ? this.#fs.processIdentity(pid) : null;
+      // Without a recorded identity (or without /proc), a running pid counts as the holder.
+      if (now !== null && (identity === undefined || identity === 'unknown' || now === 'alive' || identity === now)) {
         throw new EpochStoreError(
           'HASTATE_EPOCH_STORE_LOCKED',
           this.lockPath,

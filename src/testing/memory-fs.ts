@@ -94,8 +94,8 @@ export class MemoryFs implements EpochFs {
     this.#durable.delete(path);
   }
 
-  pidAlive(pid: number): boolean {
-    return this.livePids.has(pid);
+  processIdentity(pid: number): string | null {
+    return this.livePids.has(pid) ? `memory/${pid}` : null;
   }
 
   /** Overwrites a file durably, as an operator or a disk error might. */

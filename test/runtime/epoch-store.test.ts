@@ -165,6 +165,13 @@ describe('epoch store: lock', () => {
     expect(open(fs, PID + 1).epoch).toBe(2);
   });
 
+  it('a lock whose pid now runs another process (pid reuse, a restarted container) is stale', () => {
+    const fs = memory(2);
+    fs.livePids.add(PID);
+    fs.put(join(DIR, epochFileName(ID)).replace(/\.json$/, '.lock'), `${PID} some-earlier-process\n`);
+    expect(open(fs, PID).epoch).toBe(2);
+  });
+
   it('a lock file with garbage in it is stale', () => {
     const fs = memory(2);
     fs.put(join(DIR, epochFileName(ID)).replace(/\.json$/, '.lock'), 'not a pid');
