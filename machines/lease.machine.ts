@@ -11,6 +11,9 @@
  * What it guarantees, given the coordinator grants a lease to at most one holder at a time:
  *  - a node is primary only after the coordinator granted it the lease, and its epoch is the
  *    lease's fencing token (strictly increasing across grants, issued by the coordinator);
+ *  - that token is above the epoch the node made durable in earlier runs (a lower grant, from a
+ *    coordinator that lost its counter, is refused) and is itself durable (`persistEpoch`)
+ *    before services hear of it;
  *  - a primary that has not renewed successfully within `renewDeadlineMs`, counted from when
  *    its last successful renewal was sent, steps down on its own clock. With
  *    `renewDeadlineMs < ttlMs` it does so before the lease can expire and be granted to

@@ -4,7 +4,7 @@
  * This machine is the whole election algorithm and nothing else. It is pure: messages and
  * the passing of time (XState delays, driven by whatever clock the actor system was given)
  * go in; messages to send and role transitions for services come out. The caller does the
- * I/O by providing the `transport` and `confirmSilence` actors (see src/runtime), or a
+ * I/O by providing the `transport`, `confirmSilence` and `persistEpoch` actors (see src/runtime), or a
  * simulated network (see src/testing).
  *
  * What it guarantees, given a network that eventually delivers:
@@ -15,7 +15,10 @@
  *  - a standby takes over after `heartbeatTimeoutMs` of silence from the primary, and only
  *    after every datagram that already arrived has been processed (`confirmSilence`);
  *  - epochs never decrease on a node, and a primary that survives a conflict holds an epoch
- *    greater than any epoch it has seen.
+ *    greater than any epoch it has seen;
+ *  - across restarts too: a node starts at the epoch its earlier runs made durable (input
+ *    `epoch`), and a new epoch is sent or told to services only after the `persistEpoch` actor
+ *    made it durable (states `claiming` and `primary.reasserting`).
  * What it does not guarantee: with two nodes there is no quorum, so a partition elects a
  * primary on each side until it heals; two sides that promote independently may hold the
  * same epoch number meanwhile (the pair (epoch, nodeId) stays unique).
