@@ -60,7 +60,9 @@ export type LeaseEvent =
   /** The `persistEpoch` actor made this token durable. */
   | { type: 'EPOCH.PERSISTED'; epoch: number }
   /** This node must not take part (its epoch cannot be made durable): role unknown. */
-  | { type: 'FAULT'; reason: string };
+  | { type: 'FAULT'; reason: string }
+  /** Another live process is registered with our node id: we must not campaign. */
+  | { type: 'IDENTITY.CONFLICT'; from: string };
 
 /** Sent to the coordinator actor. */
 /**
@@ -138,6 +140,11 @@ export const leaseMachine = setup({
       for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition });
     }),
     noteCoordinatorUp: assign({ coordinatorUp: true }),
+    noteConflict: assign(({ context, event }) => ({
+      coordinatorUp: false,
+      primaryId: null,
+      reason: event.type === 'IDENTITY.CONFLICT' ? `duplicate node id: another process at ${event.from} uses node id ${context.nodeId}` : context.reason,
+    })),
     noteCoordinatorDown: assign(({ event }) => ({
       coordinatorUp: false,
       reason: event.type === 'COORDINATOR.DOWN' ? `coordinator unreachable: ${event.reason}` : 'coordinator unreachable',
@@ -210,6 +217,8 @@ export const leaseMachine = setup({
     'COORDINATOR.DOWN': { actions: 'noteCoordinatorDown' },
     // Give back a lease we may hold (a RELEASE of a token we do not hold changes nothing).
     FAULT: { target: '.unknown', actions: ['noteFault', 'releaseClaim', 'sendRelease'] },
+    // The coordinator sends COORDINATOR.UP again once the id is ours.
+    'IDENTITY.CONFLICT': { target: '.unknown', actions: 'noteConflict' },
   },
   initial: 'unknown',
   states: {

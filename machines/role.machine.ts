@@ -18,7 +18,12 @@
  *    greater than any epoch it has seen;
  *  - across restarts too: a node starts at the epoch its earlier runs made durable (input
  *    `epoch`), and a new epoch is sent or told to services only after the `persistEpoch` actor
- *    made it durable (states `claiming` and `primary.reasserting`).
+ *    made it durable (states `claiming` and `primary.reasserting`);
+ *  - epochs rise only with takeovers and role changes, never with heartbeats alone (a standby
+ *    follows one live primary, and a primary moves above a standby's term only when the
+ *    standby declares it);
+ *  - two live processes with one node id (IDENTITY.CONFLICT from the transport) both hold
+ *    role unknown until one timeout plus one interval after the other fell silent.
  * What it does not guarantee: with two nodes there is no quorum, so a partition elects a
  * primary on each side until it heals; two sides that promote independently may hold the
  * same epoch number meanwhile (the pair (epoch, nodeId) stays unique).
@@ -42,6 +47,11 @@ export const LEAVING_PRIORITY = -2147483648;
 export interface PeerInfo extends Rankable {
   role: WireRole;
   epoch: number;
+  /**
+   * The datagram was a role declaration: sent as a node takes a role, and by a standby every
+   * beat while its term is above its primary's.
+   */
+  declared?: boolean;
 }
 
 export interface PeerState extends PeerInfo {
@@ -95,7 +105,12 @@ export type RoleEvent =
   /** The `persistEpoch` actor made this epoch (or a higher one) durable. */
   | { type: 'EPOCH.PERSISTED'; epoch: number }
   /** This node must not take part (e.g. its epoch cannot be made durable): role unknown, like a lost transport. */
-  | { type: 'FAULT'; reason: string };
+  | { type: 'FAULT'; reason: string }
+  /**
+   * A datagram carrying our own node id that we did not send: another live process uses our
+   * id. `from` is where it came from (address:port), for the operator.
+   */
+  | { type: 'IDENTITY.CONFLICT'; from: string };
 
 /** Sent to the transport actor. */
 export interface SendEvent {
@@ -122,6 +137,8 @@ export interface RoleContext {
   departed: Record<string, number>;
   /** Rate limit: a primary answers a conflicting primary at most once per heartbeat tick. */
   reassertedThisTick: boolean;
+  /** Rate limit: announcements a primary answered with a heartbeat since its last tick. */
+  answersThisTick: number;
   roleChanges: number;
   reason: string;
   /** The epoch a takeover or re-assertion will use once it is durable, and the reason it will give. */
@@ -138,11 +155,36 @@ const maxSilentTicks = (t: RoleTiming) => Math.ceil(t.heartbeatTimeoutMs / t.hea
 
 const MAX_DEPARTED = 64;
 
+/** The best-ranked primary we heard within the last tick, other than the one that fell silent. */
+function otherLivePrimary(context: RoleContext): PeerState | null {
+  const live = Object.values(context.peers).filter((p) => p.role === 'primary' && p.nodeId !== context.primaryId && p.silentTicks <= 1);
+  return live.length === 0 ? null : live.reduce((a, b) => (outranks(b, a) ? b : a));
+}
+
+/**
+ * A primary answers an announcement with a heartbeat and a declaration, so that seed-design
+ * newcomers (which only count primary heartbeats during their window) find it. A flood of
+ * announcements must not make it send without bound: beyond this many answers per tick, the
+ * regular heartbeat is the answer.
+ */
+export const MAX_ANSWERS_PER_TICK = 4;
+
 const wireRole = (role: Role): WireRole => (role === 'primary' || role === 'standby' ? role : 'unknown');
 
 function messageOf(context: RoleContext, type: OutboundMessage['type']): OutboundMessage {
   const role = type === 'announce' ? 'unknown' : wireRole(context.role);
   return { type, role, nodeId: context.self.nodeId, priority: context.self.priority, epoch: context.epoch };
+}
+
+/**
+ * A standby that holds a newer term than the primary it follows (a primary that yielded to it
+ * after a partition) keeps declaring it, every beat, until the primary has moved above it: a
+ * single declaration lost on the wire must not leave the primary below that term for good.
+ */
+function aheadOfOurPrimary(context: RoleContext): boolean {
+  if (context.role !== 'standby' || context.primaryId === null) return false;
+  const primary = context.peers[context.primaryId];
+  return primary !== undefined && primary.role === 'primary' && context.epoch > primary.epoch;
 }
 
 function transitionOf(context: RoleContext, to: Role): RoleTransition {
@@ -209,9 +251,30 @@ export const roleMachine = setup({
       const peer = peerOf(event);
       return context.mode === 'auto' && context.preempt && peer !== null && outranks(context.self, peer);
     },
-    isPeerEpochAhead: ({ context, event }) => {
+    /**
+     * A standby follows one primary while it is live. Another primary that does not outrank it
+     * (a partition with a bridge, a twin before detection) is noted but not followed: flipping
+     * between them gave services a transition per heartbeat, and carried each primary's term to
+     * the other through us, so that each re-asserted over the other at every heartbeat.
+     */
+    isWorseThanOurPrimary: ({ context, event }) => {
       const peer = peerOf(event);
-      return peer !== null && peer.epoch > context.epoch;
+      if (peer === null || context.primaryId === null || peer.nodeId === context.primaryId) return false;
+      const ours = context.peers[context.primaryId];
+      return ours !== undefined && ours.role === 'primary' && !outranks(peer, ours);
+    },
+    hasOtherLivePrimary: ({ context }) => otherLivePrimary(context) !== null,
+    /**
+     * A node that just became standby declares a term above ours: it held that term itself (a
+     * primary that yielded to us after a partition) or followed a primary that did. We move
+     * above it so fences order us after that term. Only the declaration counts, not the
+     * standby's periodic heartbeats: a standby that follows another primary we cannot hear
+     * keeps reporting that primary's term, and answering each of those made the two primaries
+     * push each other's epochs up at every heartbeat.
+     */
+    isDeclaredEpochAhead: ({ context, event }) => {
+      const peer = peerOf(event);
+      return peer !== null && peer.declared === true && peer.epoch > context.epoch;
     },
     isPeerEpochNotBehind: ({ context, event }) => {
       const peer = peerOf(event);
@@ -266,7 +329,7 @@ export const roleMachine = setup({
       for (const p of Object.values(context.peers)) {
         if (p.silentTicks + 1 <= limit) peers[p.nodeId] = { ...p, silentTicks: p.silentTicks + 1 };
       }
-      return { peers, reassertedThisTick: false };
+      return { peers, reassertedThisTick: false, answersThisTick: 0 };
     }),
     /** Decides the new epoch; it is used (context.epoch) only once durable: see `assumeClaim`. */
     takeOver: assign(({ context }, params: { reason: string }) => ({
@@ -292,6 +355,14 @@ export const roleMachine = setup({
       if (context.role !== 'standby') return;
       for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition: transitionOf(next, 'standby') });
     }),
+    /** Our primary fell silent but another one is live: follow it rather than take over. */
+    followLivePrimary: enqueueActions(({ context, enqueue }) => {
+      const peer = otherLivePrimary(context);
+      if (peer === null) return;
+      const next = { ...context, primaryId: peer.nodeId, epoch: Math.max(context.epoch, peer.epoch), reason: `our primary fell silent; following ${peer.nodeId}` };
+      enqueue.assign({ primaryId: next.primaryId, epoch: next.epoch, reason: next.reason });
+      for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition: transitionOf(next, 'standby') });
+    }),
     adoptEpoch: assign({
       epoch: ({ context, event }) => Math.max(context.epoch, peerOf(event)?.epoch ?? 0),
     }),
@@ -311,7 +382,8 @@ export const roleMachine = setup({
     claimReassert: assign(({ context, event }) => {
       const peer = peerOf(event);
       if (peer === null) return {};
-      return { claimEpoch: Math.max(context.epoch, context.maxSeenEpoch, peer.epoch) + 1, claimReason: `re-asserted over ${peer.nodeId} (epoch ${peer.epoch})` };
+      const over = event.type === 'PEER.PRIMARY' ? 're-asserted over primary' : 'moved above the term declared by';
+      return { claimEpoch: Math.max(context.epoch, context.maxSeenEpoch, peer.epoch) + 1, claimReason: `${over} ${peer.nodeId} (epoch ${peer.epoch})` };
     }),
     applyReassert: enqueueActions(({ context, event, enqueue }) => {
       const epoch = Math.max(context.epoch, event.type === 'EPOCH.PERSISTED' ? event.epoch : 0);
@@ -326,6 +398,21 @@ export const roleMachine = setup({
       enqueue.assign({ reassertedThisTick: true });
       enqueue.sendTo('transport', { type: 'SEND', message: messageOf(context, 'heartbeat') } satisfies SendEvent);
     }),
+    // The seed's newcomers count only primary heartbeats; hastate's take the declaration.
+    answerAnnounce: enqueueActions(({ context, enqueue }) => {
+      if (context.answersThisTick >= MAX_ANSWERS_PER_TICK) return;
+      enqueue.assign({ answersThisTick: context.answersThisTick + 1 });
+      enqueue.sendTo('transport', { type: 'SEND', message: messageOf(context, 'heartbeat') } satisfies SendEvent);
+      enqueue.sendTo('transport', { type: 'SEND', message: messageOf(context, 'declaration') } satisfies SendEvent);
+    }),
+    noteConflict: assign(({ context, event }) => ({
+      reason:
+        event.type === 'IDENTITY.CONFLICT'
+          ? `duplicate node id: another process at ${event.from} uses node id ${context.self.nodeId}`
+          : context.reason,
+      primaryId: null,
+      candidates: {},
+    })),
     noteFault: assign({
       reason: ({ event }) => (event.type === 'FAULT' ? event.reason : 'fault'),
       primaryId: null,
@@ -341,13 +428,18 @@ export const roleMachine = setup({
       message: { type: 'declaration', role: 'standby', nodeId: context.self.nodeId, priority: LEAVING_PRIORITY, epoch: context.epoch },
     })),
     sendAnnounce: sendTo('transport', ({ context }): SendEvent => ({ type: 'SEND', message: messageOf(context, 'announce') })),
-    sendHeartbeat: sendTo('transport', ({ context }): SendEvent => ({ type: 'SEND', message: messageOf(context, 'heartbeat') })),
+    sendHeartbeat: sendTo('transport', ({ context }): SendEvent => ({ type: 'SEND', message: messageOf(context, aheadOfOurPrimary(context) ? 'declaration' : 'heartbeat') })),
     sendDeclaration: sendTo('transport', ({ context }): SendEvent => ({ type: 'SEND', message: messageOf(context, 'declaration') })),
   },
   delays: {
     electionWindow: ({ context }) => context.timing.electionWindowMs,
     heartbeatInterval: ({ context }) => context.timing.heartbeatIntervalMs,
     heartbeatTimeout: ({ context }) => context.timing.heartbeatTimeoutMs,
+    // Both duplicates beat every interval while in conflict. Holding for the timeout plus one
+    // interval outlasts as many lost datagrams in a row as a standby tolerates from its primary
+    // (and one more), so a live twin keeps the conflict up; a silent one ends it this long
+    // after its last datagram.
+    conflictHold: ({ context }) => context.timing.heartbeatTimeoutMs + context.timing.heartbeatIntervalMs,
   },
 }).createMachine({
   id: 'role',
@@ -364,6 +456,7 @@ export const roleMachine = setup({
     candidates: {},
     departed: {},
     reassertedThisTick: false,
+    answersThisTick: 0,
     roleChanges: 0,
     reason: 'starting',
     claimEpoch: 0,
@@ -376,17 +469,53 @@ export const roleMachine = setup({
   on: {
     'TRANSPORT.DOWN': { target: '.unknown', actions: 'noteTransportDown' },
     FAULT: { target: '.unknown', actions: 'noteFault' },
+    // Two live processes with one id hold the same (epoch, node id), which no fence can tell
+    // apart: neither may be primary. The same fault as a lost socket: role unknown.
+    'IDENTITY.CONFLICT': { target: '.unknown.conflict', actions: 'noteConflict' },
   },
   initial: 'unknown',
   states: {
     unknown: {
       entry: { type: 'enterRole', params: { role: 'unknown' } },
-      on: {
-        'TRANSPORT.UP': [
-          { guard: 'isForcedPrimary', target: 'claiming', actions: { type: 'takeOver', params: { reason: 'role forced to primary by config' } } },
-          { guard: 'isForcedStandby', target: 'standby' },
-          { target: 'electing' },
-        ],
+      initial: 'down',
+      states: {
+        down: {
+          on: {
+            'TRANSPORT.UP': [
+              { guard: 'isForcedPrimary', target: '#role.claiming', actions: { type: 'takeOver', params: { reason: 'role forced to primary by config' } } },
+              { guard: 'isForcedStandby', target: '#role.standby' },
+              { target: '#role.electing' },
+            ],
+          },
+        },
+        /**
+         * Keep beating (role unknown, which peers take as "electing") so the other process keeps
+         * detecting us too; the conflict ends one timeout and one interval after the last
+         * datagram from it, and we start over with an election (which announces, so a
+         * still-live twin is found again).
+         */
+        conflict: {
+          entry: 'sendHeartbeat',
+          type: 'parallel',
+          states: {
+            beat: {
+              initial: 'beating',
+              states: {
+                beating: { after: { heartbeatInterval: { target: 'beating', reenter: true, actions: ['agePeers', 'sendHeartbeat'] } } },
+              },
+            },
+            hold: {
+              initial: 'holding',
+              states: {
+                holding: {
+                  after: { conflictHold: '#role.electing' },
+                  // Restarts only the hold timer: answering each datagram would ping-pong forever.
+                  on: { 'IDENTITY.CONFLICT': { target: 'holding', reenter: true, actions: 'noteConflict' } },
+                },
+              },
+            },
+          },
+        },
       },
     },
     electing: {
@@ -394,6 +523,8 @@ export const roleMachine = setup({
       on: {
         'PEER.PRIMARY': [
           { guard: 'isStaleClaim' },
+          // Reached only after an identity conflict: a forced primary never follows.
+          { guard: 'isForcedPrimary', actions: 'notePeer' },
           { target: 'standby', actions: ['notePeer', { type: 'followPrimary', params: { reason: 'found a live primary' } }] },
         ],
         'PEER.STANDBY': { actions: ['notePeer', 'adoptEpoch', 'noteCandidate'] },
@@ -414,6 +545,9 @@ export const roleMachine = setup({
           invoke: { src: 'confirmSilence' },
           on: {
             'SILENCE.CONFIRMED': [
+              // Only after an identity conflict does a forced node pass through an election.
+              { guard: 'isForcedPrimary', target: '#role.claiming', actions: { type: 'takeOver', params: { reason: 'role forced to primary by config' } } },
+              { guard: 'isForcedStandby', target: '#role.standby' },
               { guard: 'isBestCandidate', target: '#role.claiming', actions: { type: 'takeOver', params: { reason: 'won the election' } } },
               { target: '#role.standby', actions: 'noteLostElection' },
             ],
@@ -449,13 +583,13 @@ export const roleMachine = setup({
           { guard: 'isPeerEpochNotBehind', target: '.reasserting', actions: ['notePeer', 'claimReassert'] },
           { actions: ['notePeer', 'reassert'] },
         ],
-        'PEER.ANNOUNCE': { actions: ['notePeer', 'sendDeclaration'] },
+        'PEER.ANNOUNCE': { actions: ['notePeer', 'answerAnnounce'] },
         'PEER.ELECTING': { actions: 'notePeer' },
         'PEER.LEAVING': { actions: ['notePeer', 'noteDeparture'] },
         // Tell the standbys first (twice: it is UDP), then step down; entering standby stops services' primary work.
         RESIGN: { target: 'standby', actions: ['stepDown', 'sendLeaving', 'sendLeaving'] },
         'PEER.STANDBY': [
-          { guard: 'isPeerEpochAhead', target: '.reasserting', actions: ['notePeer', 'claimReassert'] },
+          { guard: 'isDeclaredEpochAhead', target: '.reasserting', actions: ['notePeer', 'claimReassert'] },
           { actions: 'notePeer' },
         ],
       },
@@ -474,7 +608,8 @@ export const roleMachine = setup({
     standby: {
       entry: [{ type: 'enterRole', params: { role: 'standby' } }, 'sendDeclaration'],
       on: {
-        'PEER.STANDBY': { actions: ['notePeer', 'adoptEpoch'] },
+        // Our epoch is the term of the primary we follow; another standby's may be a rival's.
+        'PEER.STANDBY': { actions: 'notePeer' },
         'PEER.ANNOUNCE': { actions: 'notePeer' },
         'PEER.ELECTING': { actions: 'notePeer' },
         // A graceful hand-over: no need to wait for the timeout.
@@ -506,6 +641,7 @@ export const roleMachine = setup({
                 'PEER.PRIMARY': [
                   { guard: 'isStaleClaim' },
                   { guard: 'mayPreemptPeer', target: '#role.claiming', actions: ['notePeer', { type: 'takeOver', params: { reason: 'preempted a lower-ranked primary' } }] },
+                  { guard: 'isWorseThanOurPrimary', actions: 'notePeer' },
                   { target: 'watching', reenter: true, actions: ['notePeer', { type: 'followPrimary', params: { reason: 'heartbeat from' } }] },
                 ],
               },
@@ -519,6 +655,7 @@ export const roleMachine = setup({
                   { target: 'watching', actions: ['notePeer', { type: 'followPrimary', params: { reason: 'heartbeat from' } }] },
                 ],
                 'SILENCE.CONFIRMED': [
+                  { guard: 'hasOtherLivePrimary', target: 'watching', actions: 'followLivePrimary' },
                   { guard: 'isForcedStandby', target: 'watching', actions: { type: 'forgetPrimary', params: { reason: 'no heartbeat from the primary within the timeout' } } },
                   {
                     guard: 'isBestLiveStandby',

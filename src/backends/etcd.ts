@@ -14,6 +14,7 @@
  * silently; the granted TTL is logged when it differs. The renew deadline still protects: it
  * counts on our clock and is below the TTL we asked for.
  */
+import { randomUUID } from 'node:crypto';
 import { fromCallback } from 'xstate';
 import type { Logger } from 'pino';
 import type { CoordinatorCommand, LeaseEvent, LeaseTiming } from '../../machines/lease.machine.ts';
@@ -33,6 +34,9 @@ export interface EtcdCoordinatorOptions {
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
 }
+
+/** The duplicate-id error is logged at most once per this window while the conflict lasts. */
+const CONFLICT_LOG_WINDOW_MS = 10_000;
 
 /** Bound on one watch line, so a misbehaving proxy cannot grow our buffer without limit. */
 const MAX_WATCH_LINE_BYTES = 1 << 20;
@@ -65,6 +69,14 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
   const log = opts.log.child({ component: 'etcd' });
   const prefix = `${opts.prefix.replace(/\/+$/, '')}/`;
   const myKey = `${prefix}${opts.nodeId}`;
+  /**
+   * One live process per node id: `<prefix>.members/<nodeId>` holds the incarnation of the
+   * process that registered the id, on that process's lease. A second live process finds
+   * another incarnation there and is refused; a restarted one finds its dead predecessor's
+   * entry only until that lease expires. Outside the election range, so it is no candidate.
+   */
+  const memberKey = `${prefix.slice(0, -1)}.members/${opts.nodeId}`;
+  const incarnation = randomUUID();
   const ttlSeconds = Math.max(1, Math.round(opts.timing.ttlMs / 1000));
   const requestTimeoutMs = requestTimeoutOf(opts.timing);
   const reconnectBaseMs = opts.reconnectBaseMs ?? 100;
@@ -101,6 +113,10 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
     let watchAbort: AbortController | null = null;
     /** Watches in a row that ended before etcd answered anything: their restarts back off. */
     let watchFailures = 0;
+    /** Whether the member key holds our incarnation; we never campaign before it does. */
+    let registered = false;
+    let conflictLoggedMs: number | null = null;
+    let registerTimer: NodeJS.Timeout | undefined;
 
     const markUp = () => {
       failures = 0;
@@ -172,9 +188,46 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
       });
     }
 
+    /** Registers our incarnation under the node id, or reports the live process that holds it. */
+    async function register(): Promise<boolean> {
+      const r = await call<{ succeeded?: boolean; responses?: { response_range?: { kvs?: Kv[] } }[] }>('/v3/kv/txn', {
+        compare: [{ target: 'CREATE', key: b64(memberKey), create_revision: '0' }],
+        success: [{ request_put: { key: b64(memberKey), value: b64(incarnation), lease: leaseId } }],
+        failure: [{ request_range: { key: b64(memberKey) } }],
+      });
+      const holder = r.succeeded === true ? incarnation : unb64(r.responses?.[0]?.response_range?.kvs?.[0]?.value);
+      if (holder === incarnation) {
+        if (!registered && conflictLoggedMs !== null) {
+          log.info({ nodeId: opts.nodeId }, 'node id registered: the other process with this id is gone');
+          send({ type: 'COORDINATOR.UP' });
+        }
+        registered = true;
+        conflictLoggedMs = null;
+        return true;
+      }
+      registered = false;
+      const from = `etcd ${opts.endpoints.join(',')} (incarnation ${holder || '?'})`;
+      const now = monotonicMs();
+      if (conflictLoggedMs === null || now - conflictLoggedMs >= CONFLICT_LOG_WINDOW_MS) {
+        conflictLoggedMs = now;
+        log.error({ nodeId: opts.nodeId, key: memberKey, other: holder }, `another live process is registered with our node id ${opts.nodeId} at ${from}; refusing to campaign`);
+      }
+      send({ type: 'IDENTITY.CONFLICT', from });
+      // The machine stops campaigning while refused: look again every period on our own.
+      clearTimeout(registerTimer);
+      registerTimer = setTimeout(() => {
+        if (!closed && stats.up) track('registration', (async () => {
+          if (!(await keepAlive())) await grant();
+          await register();
+        })());
+      }, opts.timing.retryPeriodMs);
+      return false;
+    }
+
     async function campaign(): Promise<void> {
       const sentAt = monotonicMs();
       if (!(await keepAlive())) await grant();
+      if (!(await register())) return;
       // Create our candidate key on our lease unless it is there (it carries our create revision).
       await createMine();
       let list = await candidates();
@@ -279,6 +332,7 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
       closed = true;
       stats.up = false;
       clearTimeout(probeTimer);
+      clearTimeout(registerTimer);
       watchAbort?.abort();
     };
   });

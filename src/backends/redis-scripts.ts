@@ -72,6 +72,31 @@ end
 return out
 `;
 
+/**
+ * One live process per node id: the member key holds the incarnation (random, per process) of
+ * the process that registered the id, and expires unless that process renews it every period.
+ * A second live process finds another incarnation there and is refused; a restarted process
+ * finds its dead predecessor's entry only until it expires.
+ * KEYS: member key. ARGV: incarnation, ttlMs. -> {1, incarnation, 0} | {0, other, pttlMs}
+ */
+export const REGISTER = `
+local v = redis.call('GET', KEYS[1])
+if v == false or v == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return {1, ARGV[1], 0}
+end
+return {0, v, redis.call('PTTL', KEYS[1])}
+`;
+
+/** KEYS: member key. ARGV: incarnation. -> 1 removed | 0 not ours */
+export const UNREGISTER = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+`;
+
 /** `<token>:<nodeId>` -> parts; null for anything else (a value we did not write). */
 export function parseLeaseValue(value: unknown): { token: number; nodeId: string } | null {
   if (typeof value !== 'string') return null;

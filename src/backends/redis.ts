@@ -11,13 +11,14 @@
  * reconnects with capped exponential backoff. A failed renewal is reported as nothing at all:
  * the machine's renew deadline, not this file, decides when to step down.
  */
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { fromCallback } from 'xstate';
 import type { Logger } from 'pino';
 import type { CoordinatorCommand, LeaseEvent, LeaseTiming } from '../../machines/lease.machine.ts';
 import { TransportStats } from '../transport/stats.ts';
 import { monotonicMs } from '../runtime/clock.ts';
-import { ACQUIRE, HEARTBEAT, leaseValue, parseLeaseValue, RELEASE, RENEW } from './redis-scripts.ts';
+import { ACQUIRE, HEARTBEAT, leaseValue, parseLeaseValue, REGISTER, RELEASE, RENEW, UNREGISTER } from './redis-scripts.ts';
 import type { Coordinator, WorkerReport } from './coordinator.ts';
 import { InFlight, LeaseValidity, requestTimeoutMs as requestTimeoutOf } from './lease-keeping.ts';
 import { restartDelayMs as backoffMs } from '../../machines/service.machine.ts';
@@ -38,6 +39,8 @@ export interface RedisCoordinatorOptions {
 
 /** Registry entries older than this many lease TTLs are removed. */
 const WORKER_EXPIRY_TTLS = 3;
+/** The duplicate-id error is logged at most once per this window while the conflict lasts. */
+const CONFLICT_LOG_WINDOW_MS = 10_000;
 
 export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinator {
   const stats = new TransportStats();
@@ -48,7 +51,10 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
     info: `${opts.keyPrefix}:leader-info`,
     workers: `${opts.keyPrefix}:workers`,
     events: `${opts.keyPrefix}:events`,
+    member: `${opts.keyPrefix}:member:${opts.nodeId}`,
   };
+  /** This process, as opposed to another one started with the same node id. */
+  const incarnation = randomUUID();
   const { retryPeriodMs, ttlMs } = opts.timing;
   const requestTimeoutMs = requestTimeoutOf(opts.timing);
   const reconnectBaseMs = opts.reconnectBaseMs ?? 100;
@@ -69,14 +75,18 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
     const cmd = new Redis(opts.url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: requestTimeoutMs });
     const sub = new Redis(opts.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
     let closed = false;
+    /** Whether the member key holds our incarnation; until then we neither campaign nor report up. */
+    let registered = false;
+    let conflictLoggedMs: number | null = null;
 
     cmd.on('ready', () => {
       stats.up = true;
       stats.lastError = null;
       log.info({ url: opts.url }, 'redis connected');
-      send({ type: 'COORDINATOR.UP' });
+      register();
     });
     cmd.on('close', () => {
+      registered = false;
       if (closed || !stats.up) return;
       stats.up = false;
       log.warn({ url: opts.url }, 'redis connection lost; reconnecting');
@@ -125,7 +135,29 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
       );
     };
 
+    const register = () =>
+      request('registration', () => cmd.eval(REGISTER, 1, keys.member, incarnation, ttlMs) as Promise<[number, string, number]>, ([ok, other, pttlMs]) => {
+        if (ok === 1) {
+          if (registered) return;
+          registered = true;
+          if (conflictLoggedMs !== null) log.info({ nodeId: opts.nodeId }, 'node id registered: the other process with this id is gone');
+          conflictLoggedMs = null;
+          send({ type: 'COORDINATOR.UP' });
+          return;
+        }
+        registered = false;
+        const from = `redis ${opts.url} (incarnation ${other}, expiring in ${pttlMs} ms unless renewed)`;
+        const now = monotonicMs();
+        if (conflictLoggedMs === null || now - conflictLoggedMs >= CONFLICT_LOG_WINDOW_MS) {
+          conflictLoggedMs = now;
+          log.error({ nodeId: opts.nodeId, key: keys.member, other }, `another live process is registered with our node id ${opts.nodeId} at ${from}; refusing to campaign`);
+        }
+        send({ type: 'IDENTITY.CONFLICT', from });
+      });
+
     receive((command) => {
+      // Refused while another process holds our id: the machine retries every period.
+      if (command.type === 'CAMPAIGN' && !registered) return;
       if (command.type === 'CAMPAIGN') {
         request('campaign', () => cmd.eval(ACQUIRE, 4, keys.leader, keys.token, keys.info, keys.events, opts.nodeId, ttlMs, command.minToken) as Promise<[number, string]>, ([won, value], rttMs) => {
           const lease = parseLeaseValue(value);
@@ -155,6 +187,7 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
 
     // The worker registry: every node, every period, whatever its role.
     const heartbeat = setInterval(() => {
+      register();
       const { role, epoch } = opts.report();
       request('registry heartbeat', () => cmd.eval(HEARTBEAT, 1, keys.workers, opts.nodeId, role, epoch, WORKER_EXPIRY_TTLS * ttlMs) as Promise<(string | number)[]>, (reply) => {
         const [serverNowMs, ...pairs] = reply;
@@ -174,6 +207,8 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
       closed = true;
       stats.up = false;
       clearInterval(heartbeat);
+      // A restart with this id need not wait for our member key to expire.
+      if (registered && stats.up) void inFlight.add(cmd.eval(UNREGISTER, 1, keys.member, incarnation).then(() => {}, () => {}));
       // Let a release sent during shutdown reach the server before the connection goes.
       void inFlight.settled().then(() => {
         cmd.disconnect();

@@ -121,6 +121,17 @@ export function createNodeMetrics(node: HaNode, opts: NodeMetricsOptions = {}): 
       this.set(stats.up ? 1 : 0);
     },
   });
+  new Gauge({
+    name: 'hastate_duplicate_node_id',
+    help: '1 while another live process uses this node id (the node holds role unknown), else 0.',
+    registers,
+    collect() {
+      const s = node.status();
+      // Multicast: the role machine's conflict state; lease backends: the refusal's reason.
+      const conflict = s.statePaths.some((p) => p.startsWith('unknown.conflict')) || (s.role === 'unknown' && s.reason.startsWith('duplicate node id'));
+      this.set(conflict ? 1 : 0);
+    },
+  });
   new Counter({
     name: 'hastate_datagrams_sent_total',
     help: 'Datagrams sent: heartbeats (as primary), announcements and role declarations.',

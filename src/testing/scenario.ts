@@ -9,6 +9,8 @@ import { Simulation } from './simulation.ts';
 
 export interface ScenarioNode {
   nodeId: string;
+  /** The id on the wire when it differs from `nodeId`: a second process with another's id. */
+  wireId?: string;
   priority: number;
   startAtMs: number;
   clockRate?: number;
@@ -42,7 +44,7 @@ export interface Scenario {
 export function buildSimulation(s: Scenario): Simulation {
   const sim = new Simulation({ seed: s.seed, timing: s.timing, ...(s.faults ? { faults: s.faults } : {}) });
   for (const n of s.nodes) {
-    sim.addNode({ nodeId: n.nodeId, priority: n.priority, clockRate: n.clockRate ?? 1, preempt: n.preempt ?? false }, n.startAtMs);
+    sim.addNode({ nodeId: n.nodeId, ...(n.wireId !== undefined ? { wireId: n.wireId } : {}), priority: n.priority, clockRate: n.clockRate ?? 1, preempt: n.preempt ?? false }, n.startAtMs);
   }
   for (const e of s.events) {
     switch (e.kind) {

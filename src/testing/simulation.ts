@@ -22,7 +22,13 @@ import { MemoryFs } from './memory-fs.ts';
 export const SIM_STATE_DIR = '/var/lib/hastate';
 
 export interface SimNodeSpec {
+  /** The process's name in the simulation (topology, trace, faults). */
   nodeId: string;
+  /**
+   * The node id it puts on the wire; defaults to `nodeId`. Two processes with one wireId
+   * model a copy-pasted config.
+   */
+  wireId?: string;
   priority?: number;
   mode?: RoleMode;
   preempt?: boolean;
@@ -56,6 +62,9 @@ export class SimNode {
   role: Role = 'unknown';
   epoch = 0;
   sequence = 0;
+  /** Sequences sent lately, as the real transport keeps them to recognise its own datagrams. */
+  readonly recentSent = new Set<number>();
+  readonly sentOrder: number[] = [];
   dropped = 0;
   sendBack: ((e: never) => void) | null = null;
   /** The node's disk: it outlives crashes, as the real one does. */
@@ -69,6 +78,9 @@ export class SimNode {
   }
   get nodeId() {
     return this.spec.nodeId;
+  }
+  get wireId() {
+    return this.spec.wireId ?? this.spec.nodeId;
   }
   get alive() {
     return this.actor !== null;
@@ -89,8 +101,10 @@ export class Simulation {
   faults: LinkFaults;
   readonly timing: RoleTiming;
   readonly #log = pino({ level: 'silent' });
+  readonly #seed: number;
 
   constructor(opts: SimulationOptions) {
+    this.#seed = opts.seed;
     this.prng = new Prng(opts.seed);
     this.timing = opts.timing;
     this.faults = { ...HEALTHY, ...opts.faults };
@@ -137,6 +151,13 @@ export class Simulation {
     node.store = store;
     node.durableAtStart = store.epoch;
     node.epoch = store.epoch;
+    // A random start per incarnation, as the real transport does; from its own generator so
+    // that adding it left the main stream (and every recorded seed) unchanged.
+    let h = this.#seed ^ incarnation;
+    for (const c of id) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193);
+    node.sequence = new Prng(h).nextUint32();
+    node.recentSent.clear();
+    node.sentOrder.length = 0;
     const rate = node.spec.clockRate ?? 1;
     const clock = {
       setTimeout: (fn: () => void, ms: number) => this.#onNode(node, incarnation, this.nowMs + ms / rate, Phase.Timer, fn),
@@ -171,14 +192,14 @@ export class Simulation {
           };
         }),
         service: serviceMachine.provide({
-          actors: { runService: createServiceRunner({ nodeId: id, log: this.#log, pendingStops: new Set() }) },
+          actors: { runService: createServiceRunner({ nodeId: node.wireId, log: this.#log, pendingStops: new Set() }) },
         }),
       },
     });
     const actor = createActor(machine, {
       clock,
       input: {
-        nodeId: id,
+        nodeId: node.wireId,
         priority: node.spec.priority ?? 0,
         mode: node.spec.mode ?? 'auto',
         preempt: node.spec.preempt ?? false,
@@ -312,6 +333,9 @@ export class Simulation {
       this.violations.push(`${this.nowMs} ms: ${from.nodeId} sent epoch ${event.message.epoch} as primary before it was durable (${durable})`);
     }
     from.sequence = (from.sequence + 1) >>> 0;
+    from.recentSent.add(from.sequence);
+    from.sentOrder.push(from.sequence);
+    if (from.sentOrder.length > 256) from.recentSent.delete(from.sentOrder.shift()!);
     const bytes = encodeMessage({
       ...event.message,
       epoch: event.message.epoch & MAX_EPOCH,
@@ -321,17 +345,23 @@ export class Simulation {
     for (const to of this.nodes.values()) {
       if (to === from || !this.topology.canDeliver(from.nodeId, to.nodeId)) continue;
       for (const delayMs of this.links.deliveries(from.nodeId, to.nodeId, this.faults, this.prng)) {
-        this.#onNode(to, to.incarnation, this.nowMs + delayMs, Phase.Io, () => this.#deliver(to, bytes));
+        this.#onNode(to, to.incarnation, this.nowMs + delayMs, Phase.Io, () => this.#deliver(to, bytes, from.nodeId));
       }
     }
   }
 
-  #deliver(to: SimNode, bytes: Uint8Array): void {
-    const result = decodeMessage(bytes, to.nodeId);
+  #deliver(to: SimNode, bytes: Uint8Array, from: string): void {
+    const result = decodeMessage(bytes);
     if (!result.ok) {
       to.dropped++;
       return;
     }
-    to.actor?.send(messageToEvent(result.message));
+    const m = result.message;
+    if (m.nodeId === to.wireId) {
+      // The transport's rule: our id with a sequence we did not send is a live twin.
+      if (!to.recentSent.has(m.sequence)) to.actor?.send({ type: 'IDENTITY.CONFLICT', from });
+      return;
+    }
+    to.actor?.send(messageToEvent(m));
   }
 }

@@ -7,6 +7,7 @@
  * Bind/join failures become TRANSPORT.DOWN and are retried with capped backoff; nothing here
  * throws into the event loop.
  */
+import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { fromCallback } from 'xstate';
 import type { Logger } from 'pino';
@@ -35,12 +36,22 @@ export interface MulticastOptions {
 /** Our own datagrams come back through multicast loopback; remember what we sent to tell them apart. */
 const RECENT_SEQUENCES = 256;
 
+/**
+ * Each process starts its sequence at a random 32-bit value: its incarnation, in the one field
+ * the wire format leaves to the sender. A datagram with our node id whose sequence we did not
+ * send is then another live process, not our own loopback: two processes' recent windows
+ * (RECENT_SEQUENCES each) overlap only if their starts fall within 256 of each other, about
+ * 1 in 8 million. A C++ seed node only needs the sequence to increase, which it still does
+ * (modulo 2^32). A restarted process is a new incarnation, and the old one is silent.
+ */
+export const initialSequence = (): number => randomInt(0, 2 ** 32);
+
 export function createMulticastTransport(opts: MulticastOptions) {
   const stats = new TransportStats();
   const log = opts.log.child({ component: 'transport' });
   const retryBaseMs = opts.retryBaseMs ?? 200;
   const retryMaxMs = opts.retryMaxMs ?? 5_000;
-  let sequence = 0;
+  let sequence = initialSequence();
   let pendingSends = 0;
   const drained = new Set<() => void>();
   const settleSend = () => {
@@ -62,6 +73,7 @@ export function createMulticastTransport(opts: MulticastOptions) {
   };
 
   const transport = fromCallback<SendEvent, { nodeId: string }>(({ sendBack, receive }) => {
+    const receiving = { ...receiveContext, onDuplicateId: (from: string) => sendBack({ type: 'IDENTITY.CONFLICT', from }) };
     let socket: dgram.Socket | null = null;
     let retryTimer: NodeJS.Timeout | null = null;
     let attempts = 0;
@@ -93,7 +105,7 @@ export function createMulticastTransport(opts: MulticastOptions) {
     };
 
     const onMessage = (data: Buffer, rinfo: dgram.RemoteInfo) => {
-      const event = receiveDatagram(receiveContext, data, rinfo);
+      const event = receiveDatagram(receiving, data, rinfo);
       if (event !== null) sendBack(event);
     };
 

@@ -21,6 +21,8 @@ export interface ReceiveContext {
   wallMs: () => number;
   /** Monotonic clock for the peer table. */
   monotonicMs: () => number;
+  /** A datagram with our node id that we did not send: another live process uses our id. */
+  onDuplicateId?: (from: string) => void;
 }
 
 export function receiveDatagram(ctx: ReceiveContext, data: Uint8Array, sender: { address: string; port: number }): RoleEvent | null {
@@ -46,7 +48,10 @@ export function receiveDatagram(ctx: ReceiveContext, data: Uint8Array, sender: {
   }
   if (m.nodeId === ctx.nodeId) {
     if (ctx.sentRecently(m.sequence)) stats.looped++;
-    else stats.drop('duplicate-node-id', `another node at ${from} uses our node_id ${m.nodeId}`, log, 'error');
+    else {
+      stats.drop('duplicate-node-id', `another node at ${from} uses our node_id ${m.nodeId}`, log, 'error');
+      ctx.onDuplicateId?.(from);
+    }
     return null;
   }
   stats.accepted++;

@@ -56,6 +56,8 @@ export interface NodeSpec {
   stateDir?: string;
   /** Further top-level YAML sections (e.g. `reference:`), written after `ha:`. */
   extraLines?: string[];
+  /** notify.fault command; omitted = none. */
+  notifyFault?: string;
   /** ha.auth; omitted = mode off with no keys. */
   auth?: { mode: 'off' | 'accept-both' | 'enforce'; keyFile?: string; keyId?: number; freshnessWindowSeconds?: number };
 }
@@ -180,6 +182,7 @@ export async function startNode(spec: NodeSpec, env: Record<string, string> = {}
           ...(spec.auth.keyId === undefined ? [] : [`    key_id: ${spec.auth.keyId}`]),
           ...(spec.auth.freshnessWindowSeconds === undefined ? [] : [`    freshness_window_seconds: ${spec.auth.freshnessWindowSeconds}`]),
         ]),
+    ...(spec.notifyFault === undefined ? [] : ['notify:', `  fault: ${JSON.stringify(spec.notifyFault)}`]),
   ];
   return spawnNode(spec, await freePort(), haLines, (file) => [CLI, 'run', '--config', file, '--log', 'json'], env);
 }

@@ -210,9 +210,9 @@ describe('role machine: conflicts between primaries', () => {
     expect(n.sentOf('declaration').at(-1)).toMatchObject({ role: 'primary', nodeId: A });
   });
 
-  it('a primary that learns of a newer epoch from a standby moves above it', () => {
+  it('a primary that learns of a newer epoch from a standby\'s declaration moves above it', () => {
     const n = primaryNode(A);
-    n.standby({ nodeId: B, epoch: 9 });
+    n.standby({ nodeId: B, epoch: 9, declared: true });
     expect(n.role()).toBe('primary');
     expect(n.ctx().epoch).toBe(10);
   });

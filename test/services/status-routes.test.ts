@@ -71,6 +71,7 @@ const FAMILIES = [
   'hastate_primary_heartbeats_received_total', 'hastate_datagrams_dropped_total', 'hastate_peers',
   'hastate_last_primary_heartbeat_age_seconds', 'hastate_primary_heartbeat_interarrival_seconds',
   'hastate_event_loop_lag_seconds', 'hastate_service_restarts_total', 'hastate_notify_hook_failures_total',
+  'hastate_duplicate_node_id',
 ];
 
 describe('status server on a real node', () => {
