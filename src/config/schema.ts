@@ -347,7 +347,7 @@ const command = (path: string, doc: string): Entry => ({
 
 const ENTRIES: readonly Entry[] = [
   { path: 'ha.enabled', type: 'boolean', envKind: 'boolean', defaultValue: true, doc: 'Take part in primary/standby election at all.', check: booleanCheck },
-  { path: 'ha.backend', type: BACKENDS.join(' | '), envKind: 'string', defaultValue: 'multicast', doc: 'How nodes agree on the primary: multicast heartbeats on one LAN; a lease in Redis or etcd; or single (always primary, one node). See "Backends".', check: enumCheck(BACKENDS) },
+  { path: 'ha.backend', type: BACKENDS.join(' | '), envKind: 'string', defaultValue: 'multicast', doc: 'How nodes agree on the primary: multicast heartbeats on one LAN; a lease in Redis or etcd; or single (always primary, one node). See docs/backends.md.', check: enumCheck(BACKENDS) },
   { path: 'ha.multicast_group', type: 'IPv4 multicast address', envKind: 'string', defaultValue: '224.100.200.16', doc: 'Multicast group that nodes of one cluster share.', check: multicastCheck },
   { path: 'ha.interface', type: 'IPv4 address', envKind: 'string', defaultValue: undefined, defaultDoc: 'first non-internal IPv4 address of the host', doc: 'IPv4 address of the network interface used for multicast.', check: interfaceCheck },
   { path: 'ha.node_id', type: `string (1..${MAX_NODE_ID_BYTES} UTF-8 bytes, no control characters)`, envKind: 'string', defaultValue: undefined, defaultDoc: 'the value of ha.interface', doc: 'Unique name of this node within the cluster.', check: nodeIdCheck },
@@ -358,7 +358,7 @@ const ENTRIES: readonly Entry[] = [
   { path: 'ha.heartbeat.port', type: 'integer (1..65535)', envKind: 'number', defaultValue: 9999, doc: 'UDP port for multicast heartbeats.', check: integerCheck(1, 65535, 'a port number') },
   seconds('ha.heartbeat.interval_seconds', 3, 'Time between heartbeats sent by the primary.'),
   seconds('ha.heartbeat.timeout_seconds', 9, 'Silence after which the primary is presumed dead; must be greater than interval_seconds.'),
-  { path: 'ha.auth.mode', type: AUTH_MODES.join(' | '), envKind: 'string', defaultValue: 'off', doc: 'Authenticated heartbeats: off = send untagged (tagged ones are accepted unchecked); accept-both = send tagged, accept untagged and verified tagged; enforce = send tagged, accept only verified tagged. See "Authenticated heartbeats".', check: enumCheck(AUTH_MODES) },
+  { path: 'ha.auth.mode', type: AUTH_MODES.join(' | '), envKind: 'string', defaultValue: 'off', doc: 'Authenticated heartbeats: off = send untagged (tagged ones are accepted unchecked); accept-both = send tagged, accept untagged and verified tagged; enforce = send tagged, accept only verified tagged. See docs/security.md.', check: enumCheck(AUTH_MODES) },
   { path: 'ha.auth.key_file', type: `file path ("" = none)`, envKind: 'string', defaultValue: '', defaultDoc: '"" (none)', doc: 'File holding the shared keys as `id:secret` entries (separated by newlines, spaces or commas; `#` comment lines; secret 16..256 bytes). Read at load time; never logged.', check: pathCheck },
   { path: 'ha.auth.key_env', type: 'environment variable name ("" = none)', envKind: 'string', defaultValue: '', defaultDoc: '"" (none)', doc: 'Environment variable holding the shared keys in the same `id:secret` format (entries separated by spaces, commas or newlines). Keys from key_file and key_env are merged.', check: envNameCheck },
   { path: 'ha.auth.key_id', type: `integer (0..${MAX_KEY_ID})`, envKind: 'number', defaultValue: 1, doc: 'Id of the key this node signs with; every key in the sources is accepted, which is how a rotation runs.', check: integerCheck(0, MAX_KEY_ID, 'a key id') },
@@ -379,7 +379,7 @@ const ENTRIES: readonly Entry[] = [
   { path: 'log.level', type: LOG_LEVELS.join(' | '), envKind: 'string', defaultValue: 'info', doc: 'Minimum level of log records to emit.', check: enumCheck(LOG_LEVELS) },
   command('notify.primary', 'Shell command run when this node becomes primary ($1 role, $2 epoch, $3 node id; HASTATE_* in its environment).'),
   command('notify.standby', 'Shell command run when this node becomes standby.'),
-  command('notify.fault', 'Shell command run when this node stops taking part (role unknown): its transport is lost, or its epoch cannot be made durable.'),
+  command('notify.fault', 'Shell command run when this node stops taking part (role unknown): its transport is lost, its epoch cannot be made durable, or another live process uses its node id.'),
   command('notify.stop', 'Shell command run once when the node stops (SIGTERM/SIGINT), after its services have stopped ($1 "stopped", $2 last epoch, $3 node id; HASTATE_FROM_ROLE = the role it stopped in). Bounded by notify.timeout_seconds, at most 5 s.'),
   seconds('notify.timeout_seconds', 10, 'A notify command still running after this long is killed (SIGTERM, then SIGKILL 1 s later) and logged as failed.'),
   { path: 'reference.enabled', type: 'boolean', envKind: 'boolean', defaultValue: false, doc: 'Run the reference application (data collector, resource monitor, alert receiver, BMC receiver) on this node.', check: booleanCheck },
