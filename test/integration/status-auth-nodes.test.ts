@@ -77,7 +77,9 @@ describe('status endpoint on 0.0.0.0: POST /resign needs the credential', () => 
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ resigned: true });
     await b.waitForRole('primary', 15_000);
-  });
+    // Two node start-ups and three CLI processes through tsx: under a loaded CI machine this
+    // outgrows the default 20 s (it did once); every wait inside has its own deadline.
+  }, 60_000);
 
   it.skipIf(LAN === undefined)('without a token: a non-loopback peer is refused (403) and the primary stays; a loopback peer may still resign', async () => {
     const net = randomNetwork();
@@ -97,5 +99,5 @@ describe('status endpoint on 0.0.0.0: POST /resign needs the credential', () => 
     const local = await resign('127.0.0.1', a);
     expect(local.status).toBe(200);
     expect(await local.json()).toMatchObject({ resigned: true });
-  });
+  }, 60_000);
 });
