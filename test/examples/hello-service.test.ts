@@ -24,4 +24,4 @@ it('logs its greeting only once the node is primary, with the epoch, and stops c
   await node.waitForLog('a second greeting', hello, 10_000, before);
 
   expect(await node.kill('SIGTERM')).toBe(0);
-});
+}, 45_000);

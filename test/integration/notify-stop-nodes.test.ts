@@ -34,5 +34,5 @@ describe('notify.stop', () => {
     const stoppedLine = a.logs.findIndex((l) => l.msg === 'stopped');
     expect(hookLine).toBeGreaterThanOrEqual(0);
     expect(stoppedLine).toBeGreaterThan(hookLine);
-  });
+  }, 45_000);
 });
