@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { generateAll } from '../src/visualize/index.ts';
 
 const dir = join(import.meta.dirname, '../visualizations');
-for (const [name, text] of generateAll()) {
+for (const [name, text] of await generateAll()) {
   const path = join(dir, name);
   let old = '';
   try {
