@@ -7,7 +7,11 @@
  * disk, which is why elkjs is a devDependency. Text is measured from a per-character width
  * estimate, a little generous, so that the layout does not depend on the fonts installed.
  */
-import ELK, { type ElkExtendedEdge, type ElkNode } from 'elkjs/lib/elk.bundled.js';
+import elkModule, { type ElkExtendedEdge, type ElkNode } from 'elkjs/lib/elk.bundled.js';
+
+// elkjs is CommonJS: Node hands the constructor over as the default import, while its typings
+// describe an ES module whose `default` is the constructor. Accept either shape.
+const ELK = ((elkModule as unknown as { default?: typeof elkModule.default }).default ?? elkModule) as typeof elkModule.default;
 
 export interface DiagramNode {
   id: string;
