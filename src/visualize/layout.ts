@@ -26,6 +26,7 @@ export interface DiagramEdge {
   id: string;
   source: string;
   target: string;
+  /** Text on the edge; `\n` breaks it into lines. Empty: no label. */
   label: string;
   kind: string;
 }
@@ -113,6 +114,19 @@ const ROOT_OPTIONS: Record<string, string> = {
   'elk.json.edgeCoords': 'ROOT',
 };
 
+export const LABEL_LINE_PX = LABEL_PX + 3;
+
+/** An edge label's box: its widest line by its lines, plus a margin. Drawn on the edge itself. */
+function labelShape(text: string) {
+  const lines = text.split('\n');
+  return {
+    text,
+    width: Math.max(...lines.map((l) => textWidth(l, LABEL_PX))) + 12,
+    height: lines.length * LABEL_LINE_PX + 4,
+    layoutOptions: { 'elk.edgeLabels.inline': 'true' },
+  };
+}
+
 function ids(node: DiagramNode, out: Set<string>): Set<string> {
   out.add(node.id);
   for (const c of node.children) ids(c, out);
@@ -131,7 +145,7 @@ export async function layout(root: DiagramNode, edges: DiagramEdge[], direction:
       id: e.id,
       sources: [e.source],
       targets: [e.target],
-      labels: e.label ? [{ text: e.label, width: textWidth(e.label, LABEL_PX) + 8, height: LABEL_PX + 5, layoutOptions: { 'elk.edgeLabels.inline': 'true' } }] : [],
+      labels: e.label ? [labelShape(e.label)] : [],
     }),
   );
   const done = await new ELK().layout(graph);

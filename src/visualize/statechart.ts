@@ -1,7 +1,7 @@
 /**
  * A statechart model as a diagram for the layout: every state a box (compound states hold
  * their children, parallel states one dashed box per region), a dot pointing at each initial
- * state, and every transition that changes state an edge labelled `EVENT [guard]`. Actions are
+ * state, and every transition that changes state an edge labelled with its event and guard. Actions are
  * left to the Markdown table so the labels stay short; transitions without a target (actions
  * only) are there too.
  */
@@ -31,8 +31,12 @@ function toNode(state: StateModel, parent: StateModel | null): DiagramNode {
   };
 }
 
+/**
+ * `EVENT [guard]`, the guard on lines of its own (one per `&&` term) so that long guards make
+ * labels taller rather than the whole diagram wider.
+ */
 export function edgeLabel(event: string, guard: string | null): string {
-  return guard ? `${event} [${guard}]` : event;
+  return guard ? `${event}\n[${guard.split(' && ').join('\n&& ')}]` : event;
 }
 
 export function statechartDiagram(root: StateModel): { root: DiagramNode; edges: DiagramEdge[] } {

@@ -7,7 +7,7 @@
  * id="state-<dotted path>">` (the root machine is `class="machine"`), its `<rect>` a direct
  * child, so a page highlights a state by adding the class `active`.
  */
-import { LABEL_PX, NOTE_PX, TITLE_PX, type Placed, type PlacedEdge } from './layout.ts';
+import { LABEL_LINE_PX, LABEL_PX, NOTE_PX, TITLE_PX, type Placed, type PlacedEdge } from './layout.ts';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const n = (v: number) => (Math.round(v * 10) / 10).toString();
@@ -89,7 +89,10 @@ export function toSvg(laid: { root: Placed; edges: PlacedEdge[]; width: number; 
     const l = e.label;
     return [
       `<g class="edge-label"><rect x="${n(l.x)}" y="${n(l.y)}" width="${n(l.w)}" height="${n(l.h)}" rx="4" class="label-bg"/>` +
-        `<text x="${n(l.x + 4)}" y="${n(l.y + l.h - 4.5)}" class="label">${esc(e.edge.label)}</text></g>`,
+        `<text class="label">${e.edge.label
+          .split('\n')
+          .map((line, i) => `<tspan x="${n(l.x + 5)}" y="${n(l.y + 2 + (i + 1) * LABEL_LINE_PX - 3.5)}">${esc(line)}</tspan>`)
+          .join('')}</text></g>`,
     ];
   });
   const w = laid.width + 2 * margin;

@@ -63,8 +63,10 @@ describe('visualizations', () => {
       const expected = allStates(readMachine(machine)).flatMap((s) => s.transitions.flatMap((t) => t.targets.map(() => edgeLabel(t.event, t.guard))));
       expect(expected.length).toBeGreaterThan(0);
       expect(svg.match(/class="edge transition"/g)?.length).toBe(expected.length);
-      const labels = [...svg.matchAll(/class="label">([^<]*)</g)].map((m) => m[1]).sort();
+      const labels = [...svg.matchAll(/<text class="label">(.*?)<\/text>/g)].map((m) => [...m[1]!.matchAll(/<tspan[^>]*>([^<]*)<\/tspan>/g)].map((t) => t[1]).join('\n')).sort();
       expect(labels).toEqual(expected.map(escaped).sort());
+      // Readable as one phrase: the event, then the guard in brackets.
+      expect(edgeLabel('PEER.LEAVING', 'isPrimaryLeaving && !isForcedStandby')).toBe('PEER.LEAVING\n[isPrimaryLeaving\n&& !isForcedStandby]');
     });
 
     it(`${name}: the layout nests every state inside its parent, and no label covers another label or a state`, async () => {
