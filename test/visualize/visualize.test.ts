@@ -4,7 +4,7 @@ import { fromCallback, setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { actorTreeDiagram, ELECTION_MACHINES } from '../../src/visualize/actors.ts';
 import { generateAll, MACHINES } from '../../src/visualize/index.ts';
-import { layout, type Placed } from '../../src/visualize/layout.ts';
+import { layout, textWidth, TITLE_PX, type Placed } from '../../src/visualize/layout.ts';
 import { allStates, readMachine } from '../../src/visualize/model.ts';
 import { edgeLabel, statechartDiagram } from '../../src/visualize/statechart.ts';
 
@@ -83,7 +83,23 @@ describe('visualizations', () => {
         for (const b of labels.slice(i + 1)) expect(overlap(a, b), `labels "${a.id}" and "${b.id}" overlap`).toBe(false);
         for (const leaf of leaves) expect(overlap(a, leaf), `label "${a.id}" covers ${leaf.node.id}`).toBe(false);
       }
-      for (const e of laid.edges) expect(e.points.length, `${e.edge.id} is routed`).toBeGreaterThanOrEqual(2);
+      // A compound state's title sits in its top padding: no label on it either.
+      const titles = flatten(laid.root)
+        .filter((p) => p.children.length > 0)
+        .map((p) => ({ x: p.x + 12, y: p.y + 8, w: textWidth(p.node.lines[0]!, TITLE_PX, true), h: TITLE_PX + 2, id: p.node.id }));
+      for (const l of labels) for (const t of titles) expect(overlap(l, t), `label "${l.id}" covers the title of ${t.id}`).toBe(false);
+      // No edge runs through a state it neither leaves nor enters (1 px inset for shared borders).
+      for (const e of laid.edges) {
+        expect(e.points.length, `${e.edge.id} is routed`).toBeGreaterThanOrEqual(2);
+        for (const leaf of leaves) {
+          if (leaf.node.id === e.edge.source || leaf.node.id === e.edge.target) continue;
+          const inner = { x: leaf.x + 1, y: leaf.y + 1, w: leaf.w - 2, h: leaf.h - 2 };
+          for (const [a, b] of e.points.slice(1).map((p, i) => [e.points[i]!, p] as const)) {
+            const seg = { x: Math.min(a.x, b.x), y: Math.min(a.y, b.y), w: Math.abs(a.x - b.x) || 0.01, h: Math.abs(a.y - b.y) || 0.01 };
+            expect(overlap(seg, inner), `edge "${e.edge.label}" (${e.edge.source} -> ${e.edge.target}) crosses ${leaf.node.id}`).toBe(false);
+          }
+        }
+      }
     });
 
     it(`${name}: opens by name in the Stately editor: every guard, action, actor and delay is named in setup()`, () => {
