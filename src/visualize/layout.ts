@@ -50,7 +50,7 @@ export const TITLE_PX = 13;
 export const NOTE_PX = 11;
 export const LABEL_PX = 11;
 const LINE_GAP_PX = 5;
-const PAD_PX = 12;
+export const PAD_PX = 12;
 
 /** Width of `text` in DejaVu Sans-like metrics (Debian's default sans), rounded up. */
 export function textWidth(text: string, fontPx: number, bold = false): number {

@@ -7,11 +7,10 @@
  * id="state-<dotted path>">` (the root machine is `class="machine"`), its `<rect>` a direct
  * child, so a page highlights a state by adding the class `active`.
  */
-import { LABEL_LINE_PX, LABEL_PX, NOTE_PX, TITLE_PX, type Placed, type PlacedEdge } from './layout.ts';
+import { LABEL_LINE_PX, LABEL_PX, NOTE_PX, PAD_PX, TITLE_PX, type Placed, type PlacedEdge } from './layout.ts';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const n = (v: number) => (Math.round(v * 10) / 10).toString();
-const PAD_PX = 12;
 const CORNER_PX = 5;
 
 const STYLE = [
