@@ -19,11 +19,15 @@
  *    `renewDeadlineMs < ttlMs` it does so before the lease can expire and be granted to
  *    another node, provided the two clocks' rates differ by less than the margin;
  *  - a lost coordinator is never a reason to stay primary: renewals fail and the deadline fires.
+ *  - a coordinator reported down (COORDINATOR.DOWN) and not back up (COORDINATOR.UP) within
+ *    `renewDeadlineMs` is lost: a fault, like a lost socket under multicast. Whatever the role
+ *    (a standby could not take over either), the node goes to `unknown` until the coordinator is
+ *    back, then campaigns again on its own.
  * What it does not guarantee: a process paused between two of its own steps (GC, SIGSTOP) can
  * act once more after the lease expired before its timers run. Services that write to shared
  * state must pass the epoch (fencing token) along and the store must reject lower tokens.
  */
-import { and, assign, enqueueActions, fromCallback, not, sendTo, setup, type EventObject } from 'xstate';
+import { and, assign, cancel, enqueueActions, fromCallback, not, sendTo, setup, type EventObject } from 'xstate';
 import { serviceMachine, type Role, type RoleTransition } from './service.machine.ts';
 import type { ServiceSpec } from './role.machine.ts';
 
@@ -49,6 +53,8 @@ export interface LeaseInput {
 export type LeaseEvent =
   | { type: 'COORDINATOR.UP' }
   | { type: 'COORDINATOR.DOWN'; reason: string }
+  /** Raised by the machine itself, `renewDeadlineMs` after a COORDINATOR.DOWN that no COORDINATOR.UP followed. */
+  | { type: 'COORDINATOR.LOST' }
   /** The coordinator granted us the lease; `rttMs` is the request's round trip. */
   | { type: 'LEASE.ACQUIRED'; token: number; rttMs: number }
   | { type: 'LEASE.RENEWED'; token: number; rttMs: number }
@@ -79,6 +85,8 @@ export interface LeaseContext {
   epoch: number;
   primaryId: string | null;
   coordinatorUp: boolean;
+  /** Why the coordinator was last reported down; the fault reason names it if it stays down. */
+  coordinatorDownReason: string;
   /** Round trip of the last successful grant or renewal: the deadline counts from its sending. */
   lastRttMs: number;
   /** Set by RESIGN: do not campaign again for one lease TTL, so another node takes the role. */
@@ -96,6 +104,9 @@ function transitionOf(context: LeaseContext, to: Role): RoleTransition {
 }
 
 const tokenOf = (event: LeaseEvent): number => ('token' in event ? event.token : 0);
+
+/** Id of the delayed COORDINATOR.LOST, so that COORDINATOR.UP can cancel it. */
+const COORDINATOR_LOSS = 'coordinatorLoss';
 
 export const leaseMachine = setup({
   types: {
@@ -126,6 +137,7 @@ export const leaseMachine = setup({
     isNewerLeader: ({ context, event }) =>
       event.type === 'LEADER.OBSERVED' && event.leaderId !== null && event.leaderId !== context.nodeId && event.token > context.epoch,
     hasResigned: ({ context }) => context.resigned,
+    isCoordinatorUp: ({ context }) => context.coordinatorUp,
   },
   actions: {
     spawnServices: enqueueActions(({ context, enqueue }) => {
@@ -145,9 +157,21 @@ export const leaseMachine = setup({
       primaryId: null,
       reason: event.type === 'IDENTITY.CONFLICT' ? `duplicate node id: another process at ${event.from} uses node id ${context.nodeId}` : context.reason,
     })),
-    noteCoordinatorDown: assign(({ event }) => ({
-      coordinatorUp: false,
-      reason: event.type === 'COORDINATOR.DOWN' ? `coordinator unreachable: ${event.reason}` : 'coordinator unreachable',
+    noteCoordinatorDown: assign(({ event }) => {
+      const why = event.type === 'COORDINATOR.DOWN' ? event.reason : 'unknown';
+      return { coordinatorUp: false, coordinatorDownReason: why, reason: `coordinator unreachable: ${why}` };
+    }),
+    /**
+     * Starts the loss bound at the first DOWN only: repeated DOWNs while it is down must not
+     * push the fault back. Runs before noteCoordinatorDown, while coordinatorUp is still the old value.
+     */
+    armCoordinatorLoss: enqueueActions(({ context, enqueue }) => {
+      if (context.coordinatorUp) enqueue.raise({ type: 'COORDINATOR.LOST' }, { id: COORDINATOR_LOSS, delay: 'coordinatorLoss' });
+    }),
+    disarmCoordinatorLoss: cancel(COORDINATOR_LOSS),
+    noteCoordinatorLost: assign(({ context }) => ({
+      primaryId: null,
+      reason: `coordinator lost: unreachable for ${context.timing.renewDeadlineMs} ms (the renew deadline): ${context.coordinatorDownReason}`,
     })),
     /** The token is ours but not yet used: it becomes the epoch once durable (`takeLease`). */
     claimLease: assign(({ event }) => ({
@@ -191,6 +215,8 @@ export const leaseMachine = setup({
     leaseTtl: ({ context }) => context.timing.ttlMs,
     // Counted from when the last successful request was sent, not from when its reply arrived.
     renewDeadline: ({ context }) => Math.max(0, context.timing.renewDeadlineMs - context.lastRttMs),
+    // As long as a primary may go without a renewal: a coordinator away longer is a fault.
+    coordinatorLoss: ({ context }) => context.timing.renewDeadlineMs,
   },
 }).createMachine({
   id: 'lease',
@@ -202,6 +228,7 @@ export const leaseMachine = setup({
     epoch: input.epoch ?? 0,
     primaryId: null,
     coordinatorUp: false,
+    coordinatorDownReason: '',
     lastRttMs: 0,
     resigned: false,
     roleChanges: 0,
@@ -213,8 +240,18 @@ export const leaseMachine = setup({
   entry: 'spawnServices',
   invoke: { id: 'coordinator', src: 'coordinator', input: ({ context }) => ({ nodeId: context.nodeId }) },
   on: {
-    'COORDINATOR.UP': { actions: 'noteCoordinatorUp' },
-    'COORDINATOR.DOWN': { actions: 'noteCoordinatorDown' },
+    'COORDINATOR.UP': { actions: ['disarmCoordinatorLoss', 'noteCoordinatorUp'] },
+    'COORDINATOR.DOWN': {
+      actions: ['armCoordinatorLoss', 'noteCoordinatorDown'],
+      description: 'The coordinator actor reports the connection lost or a request failed. Nothing changes yet: a primary keeps its lease until its renew deadline; the loss bound starts.',
+    },
+    'COORDINATOR.LOST': {
+      guard: not('isCoordinatorUp'),
+      target: '.unknown',
+      // Releases only end the lease validity that services see; the coordinator cannot hear them.
+      actions: ['noteCoordinatorLost', 'releaseClaim', 'sendRelease'],
+      description: 'Down for the renew deadline with no UP: a fault (role unknown, notify.fault, /healthz 503). COORDINATOR.UP leads back to electing.',
+    },
     // Give back a lease we may hold (a RELEASE of a token we do not hold changes nothing).
     FAULT: { target: '.unknown', actions: ['noteFault', 'releaseClaim', 'sendRelease'] },
     // The coordinator sends COORDINATOR.UP again once the id is ours.
@@ -226,8 +263,8 @@ export const leaseMachine = setup({
       entry: { type: 'enterRole', params: { role: 'unknown' } },
       on: {
         'COORDINATOR.UP': [
-          { guard: 'isNeverLeader', target: 'standby', actions: 'noteCoordinatorUp' },
-          { target: 'electing', actions: 'noteCoordinatorUp' },
+          { guard: 'isNeverLeader', target: 'standby', actions: ['disarmCoordinatorLoss', 'noteCoordinatorUp'] },
+          { target: 'electing', actions: ['disarmCoordinatorLoss', 'noteCoordinatorUp'] },
         ],
       },
     },

@@ -8,7 +8,8 @@ import { recordingService } from './harness.ts';
 
 const timing = { ttlMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 150 };
 
-function start(input: Partial<LeaseInput> = {}) {
+/** `hangingPersist`: the epoch write never completes, so a grant leaves the node in `claiming`. */
+function start(input: Partial<LeaseInput> = {}, hangingPersist = false) {
   const clock = new ManualClock();
   const commands: CoordinatorCommand[] = [];
   const transitions: RoleTransition[] = [];
@@ -16,6 +17,7 @@ function start(input: Partial<LeaseInput> = {}) {
     actors: {
       coordinator: fromCallback<CoordinatorCommand, { nodeId: string }>(({ receive }) => receive((c) => commands.push(c))),
       service: recordingService(transitions),
+      ...(hangingPersist ? { persistEpoch: fromCallback(() => {}) } : {}),
     },
   });
   const actor = createActor(machine, { clock, input: { nodeId: 'n1', timing, services: [{ name: 'rec', definition: null }], ...input } });
@@ -143,6 +145,92 @@ describe('lease machine', () => {
     n.send({ type: 'LEADER.OBSERVED', leaderId: null, token: 0 });
     n.clock.advance(5_000);
     n.send({ type: 'LEASE.ACQUIRED', token: 1, rttMs: 0 });
+    expect(n.role()).toBe('standby');
+    expect(n.count('CAMPAIGN')).toBe(0);
+  });
+});
+
+describe('lease machine: losing the coordinator is a fault', () => {
+  const down = { type: 'COORDINATOR.DOWN', reason: 'connection closed' } as const;
+
+  it('a primary steps down at its renew deadline, then is in fault once the coordinator has been down for the renew deadline', () => {
+    const n = start();
+    n.primaryAt(4);
+    n.clock.advance(100);
+    n.send(down);
+    n.clock.advance(499);
+    expect(n.role()).toBe('primary');
+    n.clock.advance(1); // 600 ms after the grant: the renew deadline, as without the fault
+    expect(n.role()).toBe('electing');
+    n.clock.advance(99);
+    expect(n.role()).toBe('electing');
+    n.clock.advance(1); // 600 ms after DOWN
+    expect(n.role()).toBe('unknown');
+    expect(n.ctx().reason).toBe('coordinator lost: unreachable for 600 ms (the renew deadline): connection closed');
+    expect(n.transitions.at(-1)).toMatchObject({ from: 'electing', to: 'unknown', epoch: 4 });
+  });
+
+  it('a standby that cannot reach the coordinator is in fault too; UP makes it campaign again above the epoch it knows', () => {
+    const n = start();
+    n.send({ type: 'COORDINATOR.UP' });
+    n.send({ type: 'LEADER.OBSERVED', leaderId: 'n2', token: 9 });
+    expect(n.role()).toBe('standby');
+    n.send(down);
+    n.clock.advance(599);
+    expect(n.role()).toBe('standby');
+    n.clock.advance(1);
+    expect(n.role()).toBe('unknown');
+    expect(n.ctx().primaryId).toBeNull();
+    expect(n.transitions.at(-1)).toMatchObject({ from: 'standby', to: 'unknown' });
+    // Nothing is sent while in fault.
+    const sent = n.commands.length;
+    n.clock.advance(5_000);
+    expect(n.commands.length).toBe(sent);
+    n.send({ type: 'COORDINATOR.UP' });
+    expect(n.role()).toBe('electing');
+    expect(n.commands.at(-1)).toEqual({ type: 'CAMPAIGN', minToken: 9 });
+  });
+
+  it('a coordinator back within the bound is no fault; the bound starts at the first DOWN, not the last', () => {
+    const n = start();
+    n.send({ type: 'COORDINATOR.UP' });
+    n.send({ type: 'LEADER.OBSERVED', leaderId: 'n2', token: 2 });
+    n.send(down);
+    n.clock.advance(599);
+    n.send({ type: 'COORDINATOR.UP' });
+    n.clock.advance(5_000);
+    expect(n.role()).toBe('standby');
+    n.send(down);
+    n.clock.advance(300);
+    n.send({ type: 'COORDINATOR.DOWN', reason: 'renew failed: timeout' });
+    n.clock.advance(300);
+    expect(n.role()).toBe('unknown');
+    expect(n.ctx().reason).toMatch(/renew failed: timeout$/);
+  });
+
+  it('a fault while claiming gives the claim back, so services never see the lease as valid', () => {
+    const n = start({}, true);
+    n.send({ type: 'COORDINATOR.UP' });
+    n.send(down);
+    n.clock.advance(300);
+    // A grant answered just before the connection went; its renew deadline would end it at 900 ms.
+    n.send({ type: 'LEASE.ACQUIRED', token: 6, rttMs: 0 });
+    expect(n.ctx().claimEpoch).toBe(6);
+    expect(n.commands.filter((c) => c.type === 'RELEASE')).toEqual([]);
+    n.clock.advance(300);
+    expect(n.role()).toBe('unknown');
+    expect(n.commands).toContainEqual({ type: 'RELEASE', token: 6 });
+    expect(n.transitions.map((t) => t.to)).not.toContain('primary');
+  });
+
+  it('mode standby: in fault while down, back to standby (not electing) when the coordinator returns', () => {
+    const n = start({ mode: 'standby' });
+    n.send({ type: 'COORDINATOR.UP' });
+    expect(n.role()).toBe('standby');
+    n.send(down);
+    n.clock.advance(600);
+    expect(n.role()).toBe('unknown');
+    n.send({ type: 'COORDINATOR.UP' });
     expect(n.role()).toBe('standby');
     expect(n.count('CAMPAIGN')).toBe(0);
   });
