@@ -18,6 +18,8 @@ export interface LeaseNodeSpec {
   role?: 'auto' | 'standby';
   /** ha.state_dir; omitted = a fresh temporary directory. */
   stateDir?: string;
+  /** notify.fault command; omitted = none. */
+  notifyFault?: string;
 }
 
 export async function startLeaseNode(spec: LeaseNodeSpec): Promise<NodeProcess> {
@@ -36,6 +38,7 @@ export async function startLeaseNode(spec: LeaseNodeSpec): Promise<NodeProcess> 
     `    renew_deadline_seconds: ${LEASE.renewDeadlineSeconds}`,
     `    retry_period_seconds: ${LEASE.retryPeriodSeconds}`,
     ...backendKeys,
+    ...(spec.notifyFault === undefined ? [] : ['notify:', `  fault: ${JSON.stringify(spec.notifyFault)}`]),
   ];
   return spawnNode({ nodeId: spec.nodeId, group: '', port: 0, ...(spec.stateDir !== undefined ? { stateDir: spec.stateDir } : {}) }, await freePort(), haLines, (file) => [FIXTURE, file], { FENCE_URL: spec.fenceUrl });
 }
