@@ -8,8 +8,10 @@
  * field per node, server-clock timestamps, expired fields removed) shows every live node.
  *
  * Every request is bounded (`requestTimeoutMs`) and fails fast while disconnected; the client
- * reconnects with capped exponential backoff. A failed renewal is reported as nothing at all:
- * the machine's renew deadline, not this file, decides when to step down.
+ * reconnects with capped exponential backoff. The connection closing, or any request failing,
+ * is reported as COORDINATOR.DOWN; the next successful registration as COORDINATOR.UP. The
+ * machine, not this file, decides what that means: its renew deadline ends a primary's term,
+ * and a coordinator down for that long is a fault.
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -130,6 +132,13 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
           (error: Error) => {
             stats.lastError = `${what}: ${error.message}`;
             stats.sendFailed(`${what} failed: ${error.message}`, log);
+            // A server that stops answering (paused, overloaded) need not close the connection:
+            // a failed request counts as down too. The next successful registration (every
+            // period) reports UP again; if none does within the renew deadline, the machine
+            // declares the coordinator lost.
+            if (closed || !registered) return;
+            registered = false;
+            send({ type: 'COORDINATOR.DOWN', reason: `${what} failed: ${error.message}` });
           },
         ),
       );

@@ -101,6 +101,27 @@ for (const backend of backends) {
       // One fault each: the hook ran once per loss, not on every retry.
       for (const n of nodes) expect(readFileSync(faultFile(n), 'utf8').trim().split('\n')).toHaveLength(1);
     });
+
+    it('a paused server (connection open, requests time out) is lost the same way; SIGCONT brings one primary back', async () => {
+      const primary = await eventually(() => nodes.find((n) => n.currentRole() === 'primary'), STARTUP_MS);
+      const standby = nodes.find((n) => n !== primary)!;
+      await standby.waitForRole('standby', STARTUP_MS);
+      const from = nodes.map((n) => n.logs.length);
+      const t0 = performance.now();
+      server.pause();
+      // A failed request is reported at once (each is bounded by the retry period, 150 ms here).
+      for (const [i, n] of nodes.entries()) {
+        const fault = await n.waitForRole('unknown', 2 * DEADLINE_MS + SLACK_MS, from[i]);
+        expect(fault.seenAtMs - t0).toBeLessThan(2 * DEADLINE_MS + SLACK_MS);
+        expect(fault.reason).toMatch(/^coordinator lost: unreachable for 600 ms/);
+        expect((await healthz(n)).code).toBe(503);
+        await expect.poll(() => existsSync(faultFile(n)), { timeout: 5_000 }).toBe(true);
+      }
+      server.resume();
+      const p = await eventually(() => nodes.find((n) => n.currentRole() === 'primary'), STARTUP_MS);
+      await expect.poll(() => nodes.find((n) => n !== p)!.currentRole(), { timeout: STARTUP_MS }).toBe('standby');
+      expect((await healthz(p)).code).toBe(200);
+    });
   });
 }
 
