@@ -379,7 +379,7 @@ const ENTRIES: readonly Entry[] = [
   { path: 'log.level', type: LOG_LEVELS.join(' | '), envKind: 'string', defaultValue: 'info', doc: 'Minimum level of log records to emit.', check: enumCheck(LOG_LEVELS) },
   command('notify.primary', 'Shell command run when this node becomes primary ($1 role, $2 epoch, $3 node id; HASTATE_* in its environment).'),
   command('notify.standby', 'Shell command run when this node becomes standby.'),
-  command('notify.fault', 'Shell command run when this node stops taking part (role unknown): its transport is lost, its epoch cannot be made durable, or another live process uses its node id.'),
+  command('notify.fault', 'Shell command run when this node stops taking part (role unknown): its transport or its coordinator (redis, etcd) is lost, its epoch cannot be made durable, or another live process uses its node id.'),
   command('notify.stop', 'Shell command run once when the node stops (SIGTERM/SIGINT), after its services have stopped ($1 "stopped", $2 last epoch, $3 node id; HASTATE_FROM_ROLE = the role it stopped in). Bounded by notify.timeout_seconds, at most 5 s.'),
   seconds('notify.timeout_seconds', 10, 'A notify command still running after this long is killed (SIGTERM, then SIGKILL 1 s later) and logged as failed.'),
   { path: 'reference.enabled', type: 'boolean', envKind: 'boolean', defaultValue: false, doc: 'Run the reference application (data collector, resource monitor, alert receiver, BMC receiver) on this node.', check: booleanCheck },

@@ -70,7 +70,7 @@ export function hookFor(change: RoleChange): HookKind | null {
   if (change.from === change.to) return null;
   if (change.to === 'primary') return 'primary';
   if (change.to === 'standby') return 'standby';
-  // The machine drops to `unknown` only on a fault: its transport is down or its epoch cannot be made durable.
+  // The machine drops to `unknown` only on a fault: its transport or coordinator is lost, or its epoch cannot be made durable.
   if (change.to === 'unknown' && change.from !== 'unknown') return 'fault';
   return null;
 }
