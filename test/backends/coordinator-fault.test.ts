@@ -70,12 +70,14 @@ for (const backend of backends) {
       // The primary still steps down at its renew deadline, as before; then the fault.
       const down = await primary.waitForLog('step-down', (l) => l.event === 'role-change' && l.from === 'primary', DEADLINE_MS + SLACK_MS);
       expect(down.seenAtMs - t0).toBeLessThan(DEADLINE_MS + SLACK_MS);
+      const faultMs: string[] = [];
       for (const n of nodes) {
         // The coordinator actor reports the loss at once (connection closed / request failed);
         // the fault follows one renew deadline later.
         const fault = await n.waitForRole('unknown', 2 * DEADLINE_MS + SLACK_MS);
         expect(fault.seenAtMs - t0).toBeLessThan(2 * DEADLINE_MS + SLACK_MS);
         expect(fault.reason).toMatch(/^coordinator lost: unreachable for 600 ms/);
+        faultMs.push(`${n === primary ? 'primary' : 'standby'} ${Math.round(fault.seenAtMs - t0)} ms`);
         const h = await healthz(n);
         expect(h.code).toBe(503);
         expect(h.body).toMatchObject({ role: 'unknown', reason: expect.stringMatching(/^coordinator lost/) });
@@ -91,6 +93,7 @@ for (const backend of backends) {
       await new Promise((r) => setTimeout(r, 2 * DEADLINE_MS));
       expect(nodes.map((n) => n.currentRole())).toEqual(['unknown', 'unknown']);
 
+      const t1 = performance.now();
       await server.start();
       const p = await eventually(() => nodes.find((n) => n.currentRole() === 'primary'), STARTUP_MS);
       const other = nodes.find((n) => n !== p)!;
@@ -98,6 +101,7 @@ for (const backend of backends) {
       expect(p.roleChanges().at(-1)!.epoch as number).toBeGreaterThan(oldEpoch);
       expect((await healthz(p)).code).toBe(200);
       expect((await healthz(other)).code).toBe(200);
+      console.info(`${backend.name}: after the kill, step-down ${Math.round(down.seenAtMs - t0)} ms, fault ${faultMs.join(', ')}; primary again ${Math.round(performance.now() - t1)} ms after the restart began (epoch ${oldEpoch} -> ${p.roleChanges().at(-1)!.epoch})`);
       // One fault each: the hook ran once per loss, not on every retry.
       for (const n of nodes) expect(readFileSync(faultFile(n), 'utf8').trim().split('\n')).toHaveLength(1);
     });
