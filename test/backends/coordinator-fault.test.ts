@@ -89,7 +89,8 @@ for (const backend of backends) {
         await expect.poll(() => existsSync(faultFile(n)), { timeout: 5_000 }).toBe(true);
         expect(readFileSync(faultFile(n), 'utf8').trim().split('\n')[0]).toMatch(new RegExp(`^unknown \\d+ ${n.nodeId}$`));
       }
-      // Nobody leads, and nobody leaves the fault, while the server is gone.
+      // The quiet window is the assertion: nobody leads, and nobody leaves the fault, while the
+      // server is gone (a node that did would campaign and could reach primary within it).
       await new Promise((r) => setTimeout(r, 2 * DEADLINE_MS));
       expect(nodes.map((n) => n.currentRole())).toEqual(['unknown', 'unknown']);
 
