@@ -4,6 +4,7 @@
  */
 import { HastateError } from '../errors.ts';
 import type { LoadOptions } from '../config/index.ts';
+import { REFERENCE_KEYS } from '../reference/config.ts';
 
 export const CONFIG_OPTIONS = {
   config: { type: 'string' },
@@ -21,8 +22,9 @@ export const CONFIG_USAGE = `  --section PATH        hastate's keys are under PA
 export const configFileOf = (values: Record<string, unknown>): string | undefined => (values.config as string | undefined) ?? process.env.HASTATE_CONFIG;
 
 /** Load options from parsed flags and the file to read (undefined = defaults and env only). */
-export function configLoadOptions(values: Record<string, unknown>, file: string | undefined): LoadOptions {
-  const opts: LoadOptions = file === undefined ? {} : { file };
+export function configLoadOptions(values: Record<string, unknown>, file: string | undefined): LoadOptions & { appKeys: typeof REFERENCE_KEYS } {
+  // The reference application ships with hastate, so the CLI knows its keys (reference.*).
+  const opts: LoadOptions & { appKeys: typeof REFERENCE_KEYS } = { appKeys: REFERENCE_KEYS, ...(file === undefined ? {} : { file }) };
   const section = values.section as string | undefined;
   if (section !== undefined) opts.section = section;
   const apps = values['app-sections'] as string | undefined;

@@ -13,6 +13,7 @@ import { fetchStatus, formatStatus, requestResign } from './status-command.ts';
 import { loadInspector } from './inspect.ts';
 import { readTokenFile } from '../config/status-token.ts';
 import { CONFIG_OPTIONS, CONFIG_USAGE, configFileOf, configLoadOptions } from './config-options.ts';
+import { REFERENCE_KEYS } from '../reference/config.ts';
 
 const USAGE = `Usage: hastate <command> [options]
 
@@ -84,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
       const config = loadConfig(configLoadOptions(values, file));
       const where = values.section === undefined ? file : `${file} (section ${String(values.section)})`;
       process.stdout.write(`# ${where}: valid. Effective configuration (defaults and HASTATE_* overrides applied):\n`);
-      process.stdout.write(renderEffectiveConfig(config));
+      process.stdout.write(renderEffectiveConfig(config, REFERENCE_KEYS));
       return 0;
     }
     case 'resign': {

@@ -9,6 +9,7 @@ import { countNotifyHookFailure, createNodeMetrics, type NodeMetrics } from '../
 import { createNotifier, KILL_GRACE_MS } from '../runtime/notify.ts';
 import type { ServiceDefinition } from '../services/types.ts';
 import { referenceServices } from '../reference/index.ts';
+import type { ReferenceConfig } from '../reference/config.ts';
 import { LEASE_DIAGRAM_PATH } from '../web/live-view.ts';
 
 /** Bound on shutdown: services get this long to stop, then the process exits anyway. */
@@ -31,7 +32,8 @@ export interface RunOptions {
   inspect?: ((event: InspectionEvent) => void) | undefined;
 }
 
-export function runNode(config: HastateConfig, opts: RunOptions = {}): Promise<number> {
+/** `config.reference` (the reference application's keys) is there when they were loaded (appKeys: REFERENCE_KEYS), as the CLI does. */
+export function runNode(config: HastateConfig & Partial<ReferenceConfig>, opts: RunOptions = {}): Promise<number> {
   const logger = createLogger({ level: config.log.level, ...(opts.human === undefined ? {} : { human: opts.human }) });
   const services: ServiceDefinition[] = [...(opts.services ?? [])];
   let node: HaNode | null = null;
@@ -57,7 +59,7 @@ export function runNode(config: HastateConfig, opts: RunOptions = {}): Promise<n
       }),
     );
   }
-  if (config.reference.enabled) services.push(...referenceServices(config));
+  if (config.reference?.enabled === true) services.push(...referenceServices({ ...config, reference: config.reference }));
   node = new HaNode({ config, logger, services, ...(opts.inspect ? { inspect: opts.inspect } : {}) });
   metrics = createNodeMetrics(node);
   const running = node;

@@ -6,6 +6,7 @@
 import { HastateError } from '../errors.ts';
 import { CHECKS, describeValue, keySpecOf, MAX_COMMAND_CHARS, MAX_SECONDS, quote, type CheckResult, type EnvKind, type KeySpec } from './schema.ts';
 import { HASTATE_KEYS, HASTATE_TOP_LEVEL } from './key-set.ts';
+import { resolveChecks, type CrossCheck, type ResolvedCheck } from './cross-checks.ts';
 
 /** How a key's value is written, checked and converted; `T` is the type the application receives. */
 export interface KeyType<T> {
@@ -38,10 +39,14 @@ function stringCheck(maxChars: number, given: RegExp | undefined, patternDoc: st
 /** The types an application key may have; the same checks (and messages) as hastate's keys of that kind. */
 export const keyTypes = {
   boolean: (): KeyType<boolean> => ({ type: 'boolean', envKind: 'boolean', check: CHECKS.boolean }),
-  integer: (min: number, max: number): KeyType<number> => ({
-    type: `integer (${min}..${max})`, envKind: 'number', check: CHECKS.integer(min, max, 'an integer in range'),
+  /** `what` names the value in the out-of-range message ("must be <what> (min..max)"). */
+  integer: (min: number, max: number, opts: { what?: string } = {}): KeyType<number> => ({
+    type: `integer (${min}..${max})`, envKind: 'number', check: CHECKS.integer(min, max, opts.what ?? 'an integer in range'),
   }),
-  port: (): KeyType<number> => ({ type: 'integer (1..65535)', envKind: 'number', check: CHECKS.integer(1, 65535, 'a port number') }),
+  /** A port to send to or listen on; `zeroForAny` also allows 0, "any free port" (for a listener). */
+  port: (opts: { zeroForAny?: boolean } = {}): KeyType<number> => opts.zeroForAny === true
+    ? { type: 'integer (0..65535, 0 = any free port)', envKind: 'number', check: CHECKS.integer(0, 65535, 'a port number') }
+    : { type: 'integer (1..65535)', envKind: 'number', check: CHECKS.integer(1, 65535, 'a port number') },
   seconds: (): KeyType<number> => ({
     type: `number of seconds (0 < s <= ${MAX_SECONDS}, fractions allowed)`, envKind: 'number', check: CHECKS.seconds, seconds: true,
   }),
@@ -83,6 +88,8 @@ export interface AppKeys<T> {
   readonly sections: readonly string[];
   /** Documentation view, as CONFIG_KEYS is for hastate's keys (render rows with configTableRow). */
   readonly table: readonly { path: string; env: string; type: string; default: string; doc: string }[];
+  /** Relations between keys, checked after defaults (see cross-checks.ts). */
+  readonly checks: readonly ResolvedCheck[];
   /** Type-level only: the shape the application's values take in the loaded configuration. */
   readonly __config?: T;
 }
@@ -95,9 +102,11 @@ export const MAX_APP_KEYS = 1000;
 /**
  * Declares an application's keys, e.g.
  * `defineConfigKeys({ envPrefix: 'MYAPP_', keys: { 'app.pool_size': { type: keyTypes.integer(1, 64), default: 8, doc: '...' } } })`.
+ * `checks` relate two keys (the application's, or one of hastate's), e.g.
+ * `{ key: 'app.timeout_seconds', lessThan: 'app.interval_seconds', why: '...' }`.
  * Throws a HastateError (HASTATE_CONFIG_SCHEMA) listing every mistake in the declaration.
  */
-export function defineConfigKeys<const D extends Record<string, KeyDeclaration>>(decl: { envPrefix: string; keys: D }): AppKeys<AppConfigOf<D>> {
+export function defineConfigKeys<const D extends Record<string, KeyDeclaration>>(decl: { envPrefix: string; keys: D; checks?: readonly CrossCheck[] }): AppKeys<AppConfigOf<D>> {
   const mistakes: string[] = [];
   const { envPrefix } = decl;
   if (!ENV_PREFIX_FORM.test(envPrefix)) mistakes.push(`envPrefix ${quote(String(envPrefix))} must be upper-case letters, digits and _, ending in _ (e.g. "MYAPP_")`);
@@ -119,6 +128,9 @@ export function defineConfigKeys<const D extends Record<string, KeyDeclaration>>
     else if (clash) mistakes.push(`${quote(path)}: its environment variable ${spec.env} is already that of ${clash.path}`);
     else specs.push(spec);
   }
+  // A relation naming a key refused above is reported as well: it names no declared key.
+  const resolved = resolveChecks(decl.checks, (path) => specs.find((s) => s.path === path) ?? HASTATE_KEYS.byPath.get(path));
+  mistakes.push(...resolved.mistakes);
   if (mistakes.length > 0) throw new HastateError('HASTATE_CONFIG_SCHEMA', `invalid application config keys:\n${mistakes.join('\n')}`);
   const sections = new Set<string>();
   for (const s of specs) {
@@ -130,6 +142,7 @@ export function defineConfigKeys<const D extends Record<string, KeyDeclaration>>
     specs,
     sections: [...sections],
     table: specs.map((k) => ({ path: k.path, env: k.env, type: k.type, default: k.defaultDoc, doc: k.doc })),
+    checks: resolved.checks,
   };
 }
 

@@ -12,7 +12,8 @@ import { readKeyEnv, readKeyFile } from './auth-keys.ts';
 import { readTokenEnv, readTokenFile } from './status-token.ts';
 import { AuthKeyring } from '../transport/auth.ts';
 import { Collector, type Origin } from './collector.ts';
-import { withAppKeys, HASTATE_TOP_LEVEL, type KeySet } from './key-set.ts';
+import { withAppKeys, HASTATE_KEYS, HASTATE_TOP_LEVEL, type KeySet } from './key-set.ts';
+import { resolveChecks, runCheck, validKeys, type CrossCheck } from './cross-checks.ts';
 import type { AppKeys } from './app-keys.ts';
 import { documentData, readConfigFile, readDocument } from './document.ts';
 import { objectValue } from './views.ts';
@@ -215,33 +216,16 @@ function applyDefaults(c: Collector, keys: KeySet, opts: LoadOptions): void {
   }
 }
 
-/** Both keys hold a value that passed its own check (so a relation between them means something). */
-const validKeys = (c: Collector, ...paths: string[]): boolean => paths.every((p) => c.values.has(p) && !c.invalid.has(p));
+/** hastate's own relations between keys (an application's come with its appKeys). */
+const HASTATE_CHECKS = resolveChecks([
+  { key: 'ha.heartbeat.timeout_seconds', greaterThan: 'ha.heartbeat.interval_seconds' },
+  { key: 'ha.lease.renew_deadline_seconds', lessThan: 'ha.lease.ttl_seconds', why: 'the primary must step down before its lease can pass to another node' },
+  { key: 'ha.lease.retry_period_seconds', lessThan: 'ha.lease.renew_deadline_seconds', why: 'at least one renewal must fit before the deadline' },
+] satisfies CrossCheck[], (path) => HASTATE_KEYS.byPath.get(path)).checks;
 
-/**
- * A duration key must be strictly less (or greater) than another: one problem, on `at`, naming
- * the other key and its value, and saying when the offending value is a default.
- */
-function requireOrder(c: Collector, at: string, relation: 'less' | 'greater', other: string, why = ''): void {
-  if (!validKeys(c, at, other)) return;
-  const value = c.values.get(at) as number;
-  const bound = c.values.get(other) as number;
-  if (relation === 'less' ? value < bound : value > bound) return;
-  const origin = c.origins.get(at)!;
-  const found = origin.source === 'defaults' ? `the default ${value / 1000}` : String(value / 1000);
-  c.problem(origin, `must be ${relation} than ${other} (${bound / 1000}), found ${found}${why === '' ? '' : `: ${why}`}`);
-}
-
-function crossChecks(c: Collector): void {
-  requireOrder(c, 'ha.heartbeat.timeout_seconds', 'greater', 'ha.heartbeat.interval_seconds');
-}
-
-/** Lease timing (redis/etcd): retry period < renew deadline < TTL, one problem each. */
+/** Lease timing (redis/etcd) beyond the order of its durations, one problem each. */
 function leaseChecks(c: Collector): void {
   const ttl = 'ha.lease.ttl_seconds';
-  const deadline = 'ha.lease.renew_deadline_seconds';
-  requireOrder(c, deadline, 'less', ttl, 'the primary must step down before its lease can pass to another node');
-  requireOrder(c, 'ha.lease.retry_period_seconds', 'less', deadline, 'at least one renewal must fit before the deadline');
   const backend = c.values.get('ha.backend');
   const ttlSeconds = (c.values.get(ttl) as number) / 1000;
   if (backend === 'etcd' && validKeys(c, ttl) && !Number.isInteger(ttlSeconds)) {
@@ -250,16 +234,6 @@ function leaseChecks(c: Collector): void {
   if ((backend === 'redis' || backend === 'etcd') && c.values.get('ha.role') === 'primary') {
     c.problem(c.origins.get('ha.role')!, `primary cannot be forced with ha.backend ${String(backend)}: the lease decides; use auto or standby`);
   }
-}
-
-/** Reference application: checks between its keys, one problem each. */
-function referenceChecks(c: Collector): void {
-  const req = 'reference.monitor.request_port';
-  const res = 'reference.monitor.response_port';
-  if (validKeys(c, req, res) && c.values.get(req) === c.values.get(res)) {
-    c.problem(c.origins.get(res)!, `must differ from ${req} (${String(c.values.get(req))}): requests and responses share the group`);
-  }
-  requireOrder(c, 'reference.stale_after_seconds', 'greater', 'reference.collect_interval_seconds', 'data would be stale between two refreshes');
 }
 
 /**
@@ -337,9 +311,9 @@ function finish(c: Collector, keys: KeySet, opts: LoadOptions): HastateConfig {
   let token: string | null = null;
   if (c.fileOk) {
     applyDefaults(c, keys, opts);
-    crossChecks(c);
+    for (const check of HASTATE_CHECKS) runCheck(c, check);
     leaseChecks(c);
-    referenceChecks(c);
+    for (const check of keys.appChecks) runCheck(c, check);
     keyring = authChecks(c, env);
     token = statusTokenChecks(c, env);
   }

@@ -1,6 +1,6 @@
 /**
- * The configuration key table: every key a user may set, its type, default, documentation
- * and validator. Everything else (file parsing, env overrides, docs) is driven from this table,
+ * The configuration key table: every key of hastate itself, its type, default, documentation
+ * and validator (the reference application declares its own, src/reference/config.ts). Everything else (file parsing, env overrides, docs) is driven from this table,
  * so adding a key means adding one entry here and one field to `HastateConfig`.
  */
 
@@ -57,18 +57,6 @@ export interface HastateConfig {
   log: { level: LogLevel };
   /** Commands run on role changes (keepalived's notify_master/backup/fault); '' = none. */
   notify: { primary: string; standby: string; fault: string; stop: string; timeoutMs: number };
-  /** The reference application shipped with the package (src/reference/). */
-  reference: {
-    enabled: boolean;
-    apiUrl: string;
-    collectIntervalMs: number;
-    apiTimeoutMs: number;
-    staleAfterMs: number;
-    keepaliveIntervalMs: number;
-    monitor: { group: string; requestPort: number; responsePort: number };
-    alerts: { host: string; port: number; maxBodyBytes: number; retryAfterMs: number };
-    bmc: { group: string; port: number };
-  };
 }
 
 /** Upper bound for every duration, in seconds. */
@@ -104,7 +92,7 @@ export interface KeySpec {
 }
 
 /** Keys whose values are mappings of further keys. */
-export const SECTIONS: readonly string[] = ['ha', 'ha.heartbeat', 'ha.auth', 'ha.lease', 'ha.redis', 'ha.etcd', 'status', 'log', 'notify', 'reference', 'reference.monitor', 'reference.alerts', 'reference.bmc'];
+export const SECTIONS: readonly string[] = ['ha', 'ha.heartbeat', 'ha.auth', 'ha.lease', 'ha.redis', 'ha.etcd', 'status', 'log', 'notify'];
 
 // ---------------------------------------------------------------- describing values
 
@@ -382,21 +370,6 @@ const ENTRIES: readonly Entry[] = [
   command('notify.fault', 'Shell command run when this node stops taking part (role unknown): its transport or its coordinator (redis, etcd) is lost, its epoch cannot be made durable, or another live process uses its node id.'),
   command('notify.stop', 'Shell command run once when the node stops (SIGTERM/SIGINT), after its services have stopped ($1 "stopped", $2 last epoch, $3 node id; HASTATE_FROM_ROLE = the role it stopped in). Bounded by notify.timeout_seconds, at most 5 s.'),
   seconds('notify.timeout_seconds', 10, 'A notify command still running after this long is killed (SIGTERM, then SIGKILL 1 s later) and logged as failed.'),
-  { path: 'reference.enabled', type: 'boolean', envKind: 'boolean', defaultValue: false, doc: 'Run the reference application (data collector, resource monitor, alert receiver, BMC receiver) on this node.', check: booleanCheck },
-  { path: 'reference.api_url', type: 'http(s) URL', envKind: 'string', defaultValue: 'http://127.0.0.1:9400', doc: 'Base URL of the external resource API (npm run api-stand-in serves a stand-in).', check: httpUrlCheck },
-  seconds('reference.collect_interval_seconds', 10, 'How often every node, in every role, refreshes boards and stacks from the API.'),
-  seconds('reference.api_timeout_seconds', 2, 'Bound on one API call; a call that takes longer is aborted and counted as failed.'),
-  seconds('reference.stale_after_seconds', 30, 'Repository data older than this is flagged stale in status and in monitor responses.'),
-  seconds('reference.keepalive_interval_seconds', 10, 'How often the primary sends its keep-alive to the API (standbys never do).'),
-  { path: 'reference.monitor.group', type: 'IPv4 multicast address', envKind: 'string', defaultValue: '224.100.200.17', doc: 'Multicast group of resource-monitor requests and responses.', check: multicastCheck },
-  { path: 'reference.monitor.request_port', type: 'integer (1..65535)', envKind: 'number', defaultValue: 9101, doc: 'UDP port resource-monitor requests arrive on.', check: integerCheck(1, 65535, 'a port number') },
-  { path: 'reference.monitor.response_port', type: 'integer (1..65535)', envKind: 'number', defaultValue: 9102, doc: 'UDP port the primary sends resource-monitor responses to.', check: integerCheck(1, 65535, 'a port number') },
-  { path: 'reference.alerts.host', type: 'IPv4 address or "localhost"', envKind: 'string', defaultValue: '127.0.0.1', doc: 'Address the alert receiver listens on.', check: hostCheck },
-  { path: 'reference.alerts.port', type: 'integer (0..65535, 0 = any free port)', envKind: 'number', defaultValue: 9201, doc: 'TCP port of the alert receiver.', check: integerCheck(0, 65535, 'a port number') },
-  { path: 'reference.alerts.max_body_bytes', type: 'integer (64..1048576)', envKind: 'number', defaultValue: 65536, doc: 'Larger alert bodies are refused with 413.', check: integerCheck(64, 1048576, 'a size in bytes') },
-  seconds('reference.alerts.retry_after_seconds', 1, 'Retry-After a standby or a switching node sends with its 503.'),
-  { path: 'reference.bmc.group', type: 'IPv4 multicast address', envKind: 'string', defaultValue: '224.100.200.18', doc: 'Multicast group BMC status datagrams arrive on.', check: multicastCheck },
-  { path: 'reference.bmc.port', type: 'integer (1..65535)', envKind: 'number', defaultValue: 9301, doc: 'UDP port of BMC status datagrams.', check: integerCheck(1, 65535, 'a port number') },
 ];
 
 function outPathOf(path: string, isSeconds: boolean): string[] {

@@ -2,6 +2,7 @@
  * The reference application: the seed design's business services on the public service API.
  * Every service runs on every node in every role and decides per role what to do; they share
  * one repository per node. Enable with `reference.enabled: true`, or compose them yourself.
+ * Its keys (`reference.*`) are declared in config.ts; load them with `appKeys: REFERENCE_KEYS`.
  */
 import type { HastateConfig } from '../config/index.ts';
 import type { ServiceDefinition } from '../services/types.ts';
@@ -11,12 +12,14 @@ import { bmcReceiver } from './bmc.ts';
 import { dataCollector } from './collector.ts';
 import { resourceMonitor } from './monitor.ts';
 import { Repository } from './repository.ts';
+import type { ReferenceConfig } from './config.ts';
 
 export { alertReceiver, ApiClient, bmcReceiver, dataCollector, Repository, resourceMonitor };
 export { startApiStandIn, type ApiStandIn } from './api-stand-in.ts';
 export * from './protocol.ts';
+export { REFERENCE_KEYS, type ReferenceConfig } from './config.ts';
 
-export function referenceServices(config: HastateConfig, opts: { onAlertsListening?: (a: { host: string; port: number }) => void } = {}): ServiceDefinition[] {
+export function referenceServices(config: HastateConfig & ReferenceConfig, opts: { onAlertsListening?: (a: { host: string; port: number }) => void } = {}): ServiceDefinition[] {
   const r = config.reference;
   const repo = new Repository(r.staleAfterMs);
   const api = new ApiClient({ baseUrl: r.apiUrl, timeoutMs: r.apiTimeoutMs });

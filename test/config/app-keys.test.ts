@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, formatConfigProblem, HastateError } from '../../src/errors.ts';
 import { defineConfigKeys, keyTypes, loadConfig, parseConfigText, renderEffectiveConfig, type LoadOptions } from '../../src/config/index.ts';
 import { configTableRow } from '../../src/config/table.ts';
-import { DEFAULTS, fakeInterfaces } from './helpers.ts';
+import { fakeInterfaces, HASTATE_DEFAULTS } from './helpers.ts';
 
 const base = { env: {}, networkInterfaces: fakeInterfaces };
 
@@ -89,7 +89,7 @@ describe('an application\'s own keys (defineConfigKeys)', () => {
     expect(problemsOf(() => parseConfigText('{"app": {}}', 'a.json', base))).toEqual(['a.json:1:2: app: unknown key']);
     const { app, ...rest } = parse('{}');
     expect(app.poolSize).toBe(8);
-    expect(rest).toEqual(DEFAULTS);
+    expect(rest).toEqual(HASTATE_DEFAULTS);
   });
 
   it('render with the keys, and re-parse to the same configuration', () => {

@@ -2,6 +2,7 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { expect } from 'vitest';
 import { ConfigError, formatConfigProblem } from '../../src/errors.ts';
 import { parseConfigText, type HastateConfig } from '../../src/config/index.ts';
+import { REFERENCE_KEYS, type ReferenceConfig } from '../../src/reference/config.ts';
 
 export const FILE = 'cfg.yaml';
 
@@ -15,8 +16,9 @@ export const fakeInterfaces = (): NodeJS.Dict<NetworkInterfaceInfo[]> => ({
   eth0: [{ ...info('fe80::1', false), family: 'IPv6', scopeid: 2 }, info('10.1.2.3', false)],
 });
 
-export const parse = (text: string, env: Record<string, string | undefined> = {}): HastateConfig =>
-  parseConfigText(text, FILE, { env, networkInterfaces: fakeInterfaces });
+/** Parses with the reference application's keys, as the CLI does (they are not hastate's own). */
+export const parse = (text: string, env: Record<string, string | undefined> = {}): HastateConfig & ReferenceConfig =>
+  parseConfigText(text, FILE, { env, networkInterfaces: fakeInterfaces, appKeys: REFERENCE_KEYS });
 
 /** The formatted problem lines of a config that must fail. */
 export function problems(text: string, env: Record<string, string | undefined> = {}): string[] {
@@ -29,7 +31,8 @@ export function problems(text: string, env: Record<string, string | undefined> =
   throw new Error('expected a ConfigError');
 }
 
-export const DEFAULTS: HastateConfig = {
+/** hastate's own defaults (what loadConfig gives without appKeys). */
+export const HASTATE_DEFAULTS: HastateConfig = {
   ha: {
     enabled: true,
     backend: 'multicast',
@@ -50,6 +53,11 @@ export const DEFAULTS: HastateConfig = {
   status: { enabled: true, host: '127.0.0.1', port: 9990, tokenFile: '', tokenEnv: '', token: null },
   log: { level: 'info' },
   notify: { primary: '', standby: '', fault: '', stop: '', timeoutMs: 10_000 },
+};
+
+/** With the reference application's defaults, as parse (and the CLI) loads them. */
+export const DEFAULTS: HastateConfig & ReferenceConfig = {
+  ...HASTATE_DEFAULTS,
   reference: {
     enabled: false,
     apiUrl: 'http://127.0.0.1:9400',

@@ -8,11 +8,14 @@ import { loadConfig, parseConfigDocument, parseConfigText, ROLES, type HastateCo
 import { blankJsonComments } from '../../src/config/jsonc.ts';
 import { fcParams } from '../properties/arbitraries.ts';
 import { DEFAULTS, fakeInterfaces } from './helpers.ts';
+import { REFERENCE_KEYS, type ReferenceConfig } from '../../src/reference/config.ts';
 
-const opts = { env: {}, networkInterfaces: fakeInterfaces };
+// With the reference application's keys, as the CLI loads them (they are not hastate's own).
+const opts = { env: {}, networkInterfaces: fakeInterfaces, appKeys: REFERENCE_KEYS };
+type Config = HastateConfig & ReferenceConfig;
 const lines = (...ls: string[]) => ls.join('\n') + '\n';
 
-function outcome(text: string, source: string, section?: string): HastateConfig | ConfigProblem[] {
+function outcome(text: string, source: string, section?: string): Config | ConfigProblem[] {
   try {
     return parseConfigText(text, source, { ...opts, ...(section === undefined ? {} : { section, appSections: '*' as const }) });
   } catch (err) {
@@ -60,23 +63,23 @@ describe('JSON files with comments (JSONC)', () => {
         '// trailing comment without newline at the end',
       ).trimEnd(),
       'app.jsonc',
-    ) as HastateConfig;
+    ) as Config;
     expect(c.ha).toMatchObject({ nodeId: 'a//b/*c*/d', priority: 4 });
     expect(c.reference.apiUrl).toBe('http://x.example//p');
     expect(c.log.level).toBe('warn');
   });
 
   it('escaped quotes and backslashes end strings where JSON says', () => {
-    const c = outcome('{"ha": {"node_id": "q\\"//x\\\\"} // c\n}', 'a.json') as HastateConfig;
+    const c = outcome('{"ha": {"node_id": "q\\"//x\\\\"} // c\n}', 'a.json') as Config;
     expect(c.ha.nodeId).toBe('q"//x\\');
   });
 
   it('YAML\'s single-quoted strings, which the parser also takes, keep their contents too', () => {
-    expect((outcome("{'ha': {'node_id': 'it''s //here'}} // c", 'a.json') as HastateConfig).ha.nodeId).toBe("it's //here");
+    expect((outcome("{'ha': {'node_id': 'it''s //here'}} // c", 'a.json') as Config).ha.nodeId).toBe("it's //here");
   });
 
   it('trailing commas are accepted', () => {
-    expect((outcome('{"ha": {"priority": 2,}, "log": {"level": "error",},}', 'a.json') as HastateConfig).ha.priority).toBe(2);
+    expect((outcome('{"ha": {"priority": 2,}, "log": {"level": "error",},}', 'a.json') as Config).ha.priority).toBe(2);
   });
 
   it('positions stay those of the file: comments before a problem do not shift its line or column', () => {
@@ -103,7 +106,7 @@ describe('JSON files with comments (JSONC)', () => {
   });
 
   it('YAML files are not touched: // is text in YAML', () => {
-    const c = outcome('reference:\n  api_url: http://x.example//p\nha: {node_id: a/*b*/}\n', 'n.yaml') as HastateConfig;
+    const c = outcome('reference:\n  api_url: http://x.example//p\nha: {node_id: a/*b*/}\n', 'n.yaml') as Config;
     expect(c.reference.apiUrl).toBe('http://x.example//p');
     expect(c.ha.nodeId).toBe('a/*b*/');
   });

@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS, loadConfig, parseConfigText, renderEffectiveConfig } from '../../src/config/index.ts';
-import { DEFAULTS, fakeInterfaces, parse } from './helpers.ts';
+import { DEFAULTS, fakeInterfaces, HASTATE_DEFAULTS, parse } from './helpers.ts';
+import { REFERENCE_KEYS } from '../../src/reference/config.ts';
 
 describe('loading configuration', () => {
   it('defaults: no file, an empty file, a comment-only file, empty sections', () => {
-    expect(loadConfig({ env: {}, networkInterfaces: fakeInterfaces })).toEqual(DEFAULTS);
+    expect(loadConfig({ env: {}, networkInterfaces: fakeInterfaces })).toEqual(HASTATE_DEFAULTS);
+    expect(loadConfig({ env: {}, networkInterfaces: fakeInterfaces, appKeys: REFERENCE_KEYS })).toEqual(DEFAULTS);
     expect(parse('')).toEqual(DEFAULTS);
     expect(parse('# nothing here\n')).toEqual(DEFAULTS);
     expect(parse('---\n')).toEqual(DEFAULTS);
@@ -102,11 +104,11 @@ describe('loading configuration', () => {
 
   it('renderEffectiveConfig writes snake_case and seconds, and re-parses to the same config', () => {
     const c = parse('ha: {node_id: "true", priority: 3, heartbeat: {interval_seconds: 0.2, timeout_seconds: 0.7}}');
-    const text = renderEffectiveConfig(c);
+    const text = renderEffectiveConfig(c, REFERENCE_KEYS);
     expect(text).toContain('interval_seconds: 0.2\n');
     expect(text).toContain('multicast_group: 224.100.200.16\n');
     expect(text).toContain('node_id: "true"\n');
-    expect(parseConfigText(text, 'rendered', { env: {}, networkInterfaces: () => ({}) })).toEqual(c);
+    expect(parseConfigText(text, 'rendered', { env: {}, networkInterfaces: () => ({}), appKeys: REFERENCE_KEYS })).toEqual(c);
     expect(renderEffectiveConfig(DEFAULTS)).toContain(
       [
         'ha:', '  enabled: true', '  backend: multicast', '  multicast_group: 224.100.200.16', '  interface: 10.1.2.3', '  node_id: 10.1.2.3',
@@ -130,9 +132,11 @@ describe('CONFIG_KEYS', () => {
       'status.enabled', 'status.host', 'status.port', 'log.level',
       'notify.primary', 'notify.standby', 'notify.fault', 'notify.stop', 'notify.timeout_seconds',
       'status.token_file', 'status.token_env',
+    ]));
+    expect(REFERENCE_KEYS.table.map((k) => k.path)).toEqual(expect.arrayContaining([
       'reference.enabled', 'reference.api_url', 'reference.alerts.port', 'reference.monitor.request_port', 'reference.bmc.group',
     ]));
-    for (const k of CONFIG_KEYS) {
+    for (const k of [...CONFIG_KEYS, ...REFERENCE_KEYS.table]) {
       expect(k.env).toBe(`HASTATE_${k.path.replace(/\./g, '_').toUpperCase()}`);
       expect(k.type && k.default && k.doc).toBeTruthy();
     }
@@ -150,14 +154,15 @@ describe('CONFIG_KEYS', () => {
       HASTATE_STATUS_PORT: '1', HASTATE_LOG_LEVEL: 'trace',
     };
     // Every other key is given its documented default as text: still read through the environment.
-    for (const k of CONFIG_KEYS) {
+    const documented = [...CONFIG_KEYS, ...REFERENCE_KEYS.table];
+    for (const k of documented) {
       if (k.env in sample) continue;
       const d = k.default.startsWith('"" ') ? '' : k.default;
       sample[k.env] = d;
     }
-    expect(Object.keys(sample).sort()).toEqual(CONFIG_KEYS.map((k) => k.env).sort());
+    expect(Object.keys(sample).sort()).toEqual(documented.map((k) => k.env).sort());
     const c = parse('', sample);
-    expect(renderEffectiveConfig(c)).not.toBe(renderEffectiveConfig(DEFAULTS));
+    expect(renderEffectiveConfig(c, REFERENCE_KEYS)).not.toBe(renderEffectiveConfig(DEFAULTS, REFERENCE_KEYS));
     expect(c.ha).toMatchObject({ enabled: false, interface: '10.9.9.9', role: 'primary', electionWindowMs: 1000 });
   });
 });

@@ -4,8 +4,10 @@ import { ConfigError, formatConfigProblem } from '../../src/errors.ts';
 import { loadConfig, parseConfigText, type LoadOptions } from '../../src/config/index.ts';
 import { fcParams } from '../properties/arbitraries.ts';
 import { DEFAULTS, fakeInterfaces } from './helpers.ts';
+import { REFERENCE_KEYS } from '../../src/reference/config.ts';
 
-const base = { env: {}, networkInterfaces: fakeInterfaces };
+// With the reference application's keys, as the CLI loads them (they are not hastate's own).
+const base = { env: {}, networkInterfaces: fakeInterfaces, appKeys: REFERENCE_KEYS };
 const load = (o: LoadOptions) => loadConfig({ ...base, ...o });
 
 function problemsOf(o: LoadOptions): string[] {

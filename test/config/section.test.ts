@@ -5,8 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, formatConfigProblem } from '../../src/errors.ts';
 import { loadConfig, parseConfigText, type LoadOptions } from '../../src/config/index.ts';
 import { DEFAULTS, fakeInterfaces } from './helpers.ts';
+import { REFERENCE_KEYS } from '../../src/reference/config.ts';
 
-const base = { env: {}, networkInterfaces: fakeInterfaces };
+// With the reference application's keys, as the CLI loads them (they are not hastate's own).
+const base = { env: {}, networkInterfaces: fakeInterfaces, appKeys: REFERENCE_KEYS };
 const lines = (...ls: string[]) => ls.join('\n') + '\n';
 
 function problemsOf(f: () => unknown): string[] {
