@@ -18,7 +18,7 @@ export { createEpochFence, fenceHeaders, readFenceHeaders, EPOCH_HEADER, NODE_HE
 export { leaderJobs, type LeaderJobsOptions, type PeriodicTask, type LeaderInfo, type FollowerInfo, type JobCounters } from './services/jobs.ts';
 export { createNotifier, hookFor, type NotifyConfig, type HookResult, type HookKind } from './runtime/notify.ts';
 export { loadConfig, parseConfigText, renderEffectiveConfig, CONFIG_KEYS, type HastateConfig, type LoadOptions, type LoadedConfig } from './config/index.ts';
-export { defineConfigKeys, keyTypes, readConfigDocument, parseConfigDocument, type AppKeys, type KeyDeclaration, type KeyType } from './config/index.ts';
+export { defineConfigKeys, keyTypes, readConfigDocument, parseConfigDocument, type AppKeys, type KeyDeclaration, type KeyType, type CrossCheck } from './config/index.ts';
 export { HastateError, ConfigError, formatConfigProblem, type ConfigProblem, type HastateErrorCode } from './errors.ts';
 export { encodeMessage, decodeMessage, MESSAGE_SIZE, type HaMessage, type DropReason } from './transport/codec.ts';
 export { roleMachine, serviceMachine, compareRank, outranks } from '../machines/index.ts';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { CONFIG_KEYS } from '../../src/config/index.ts';
 import { configTableRow } from '../../src/config/table.ts';
+import { REFERENCE_KEYS } from '../../src/reference/config.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -27,7 +28,17 @@ it("the README's service example is examples/hello-service.ts as it is (the file
 });
 
 it('the configuration reference documents every key with its variable and default (regenerate: npx tsx scripts/config-table.ts --write)', () => {
+  // hastate's keys above the reference application's section, the application's (its own declaration) in it.
+  const at = configurationDoc.indexOf('\n## Reference application keys\n');
+  expect(at).toBeGreaterThan(0);
+  const hastatePart = configurationDoc.slice(0, at);
+  const referencePart = configurationDoc.slice(at);
   for (const k of CONFIG_KEYS) {
-    expect(configurationDoc, k.path).toContain(configTableRow(k));
+    expect(hastatePart, k.path).toContain(configTableRow(k));
   }
+  expect(REFERENCE_KEYS.table.length).toBeGreaterThan(0);
+  for (const k of REFERENCE_KEYS.table) {
+    expect(referencePart, k.path).toContain(configTableRow(k));
+  }
+  expect(hastatePart).not.toContain('| `reference.');
 });
