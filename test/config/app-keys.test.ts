@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatConfigProblem, HastateError } from '../../src/errors.ts';
 import { defineConfigKeys, keyTypes, loadConfig, parseConfigText, renderEffectiveConfig, type LoadOptions } from '../../src/config/index.ts';
 import { configTableRow } from '../../src/config/table.ts';
-import { fakeInterfaces, HASTATE_DEFAULTS } from './helpers.ts';
+import { fakeInterfaces, HASTATE_DEFAULTS, problemsOf, schemaMistakes } from './helpers.ts';
 
 const base = { env: {}, networkInterfaces: fakeInterfaces };
 
@@ -17,16 +16,6 @@ const appKeys = defineConfigKeys({
     'app.http.verbose': { type: keyTypes.boolean(), default: false, doc: 'Log every request.' },
   },
 });
-
-function problemsOf(f: () => unknown): string[] {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems.map(formatConfigProblem);
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const parse = (text: string, o: Omit<LoadOptions, 'file' | 'object' | 'source' | 'appKeys'> = {}) => parseConfigText(text, 'app.jsonc', { ...base, appKeys, ...o });
 
@@ -127,16 +116,7 @@ describe('an application\'s own keys (defineConfigKeys)', () => {
 });
 
 describe('mistakes in a declaration are programming errors, all listed at once', () => {
-  function mistakes(f: () => unknown): string[] {
-    try {
-      f();
-    } catch (err) {
-      expect(err).toBeInstanceOf(HastateError);
-      expect((err as HastateError).code).toBe('HASTATE_CONFIG_SCHEMA');
-      return (err as Error).message.split('\n').slice(1);
-    }
-    throw new Error('expected a HastateError');
-  }
+  const mistakes = schemaMistakes;
 
   it('names, defaults, docs, units, prefixes and clashes', () => {
     expect(mistakes(() => defineConfigKeys({

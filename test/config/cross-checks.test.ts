@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatConfigProblem, HastateError } from '../../src/errors.ts';
 import { defineConfigKeys, keyTypes, parseConfigText } from '../../src/config/index.ts';
 import type { CrossCheck } from '../../src/config/cross-checks.ts';
-import { fakeInterfaces } from './helpers.ts';
+import { fakeInterfaces, problemsOf, schemaMistakes } from './helpers.ts';
 
 /** An application whose keys are related to each other and to one of hastate's. */
 const appKeys = defineConfigKeys({
@@ -24,20 +23,13 @@ const appKeys = defineConfigKeys({
   ],
 });
 
-function problems(text: string, env: Record<string, string> = {}): string[] {
-  try {
-    parseConfigText(text, 'jobs.yaml', { env, networkInterfaces: fakeInterfaces, appKeys });
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems.map(formatConfigProblem);
-  }
-  return [];
-}
+const load = (text: string, env: Record<string, string> = {}) => parseConfigText(text, 'jobs.yaml', { env, networkInterfaces: fakeInterfaces, appKeys });
+const problems = (text: string, env: Record<string, string> = {}) => problemsOf(() => load(text, env));
 
 describe('checks between an application\'s keys (defineConfigKeys({ checks }))', () => {
   it('hold for the defaults and for values that respect them', () => {
-    expect(problems('')).toEqual([]);
-    const c = parseConfigText('jobs: {timeout_seconds: 0.5, poll_interval_seconds: 1}', 'jobs.yaml', { env: {}, networkInterfaces: fakeInterfaces, appKeys });
+    expect(load('').jobs).toMatchObject({ timeoutMs: 2000, pollIntervalMs: 5000, minWorkers: 2, maxWorkers: 8, leaseMs: 20_000 });
+    const c = load('jobs: {timeout_seconds: 0.5, poll_interval_seconds: 1}');
     expect(c.jobs).toMatchObject({ timeoutMs: 500, pollIntervalMs: 1000 });
   });
 
@@ -79,16 +71,7 @@ describe('mistakes in declared checks are programming errors, all listed at once
     'app.b_seconds': { type: keyTypes.seconds(), default: 2, doc: 'b' },
     'app.name': { type: keyTypes.string(), default: 'x', doc: 'n' },
   };
-  function mistakes(checks: unknown): string[] {
-    try {
-      defineConfigKeys({ envPrefix: 'APP_', keys, checks: checks as CrossCheck[] });
-    } catch (err) {
-      expect(err).toBeInstanceOf(HastateError);
-      expect((err as HastateError).code).toBe('HASTATE_CONFIG_SCHEMA');
-      return (err as Error).message.split('\n').slice(1);
-    }
-    throw new Error('expected a HastateError');
-  }
+  const mistakes = (checks: unknown) => schemaMistakes(() => defineConfigKeys({ envPrefix: 'APP_', keys, checks: checks as CrossCheck[] }));
 
   it('unknown keys, no or two relations, ordering a string, a key against itself, a bad why', () => {
     expect(mistakes([

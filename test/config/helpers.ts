@@ -1,6 +1,6 @@
 import type { NetworkInterfaceInfo } from 'node:os';
 import { expect } from 'vitest';
-import { ConfigError, formatConfigProblem } from '../../src/errors.ts';
+import { ConfigError, formatConfigProblem, HastateError } from '../../src/errors.ts';
 import { parseConfigText, type HastateConfig } from '../../src/config/index.ts';
 import { REFERENCE_KEYS, type ReferenceConfig } from '../../src/reference/config.ts';
 
@@ -56,6 +56,29 @@ export const HASTATE_DEFAULTS: HastateConfig = {
 };
 
 /** With the reference application's defaults, as parse (and the CLI) loads them. */
+/** The formatted problem lines of a load that must fail. */
+export function problemsOf(load: () => unknown): string[] {
+  try {
+    load();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems.map(formatConfigProblem);
+  }
+  throw new Error('expected a ConfigError');
+}
+
+/** The listed mistakes of a key declaration that must be refused (HASTATE_CONFIG_SCHEMA). */
+export function schemaMistakes(declare: () => unknown): string[] {
+  try {
+    declare();
+  } catch (err) {
+    expect(err).toBeInstanceOf(HastateError);
+    expect((err as HastateError).code).toBe('HASTATE_CONFIG_SCHEMA');
+    return (err as Error).message.split('\n').slice(1);
+  }
+  throw new Error('expected a HastateError');
+}
+
 export const DEFAULTS: HastateConfig & ReferenceConfig = {
   ...HASTATE_DEFAULTS,
   reference: {

@@ -2,24 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatConfigProblem } from '../../src/errors.ts';
 import { loadConfig, parseConfigText, type LoadOptions } from '../../src/config/index.ts';
-import { DEFAULTS, fakeInterfaces } from './helpers.ts';
+import { DEFAULTS, fakeInterfaces, problemsOf } from './helpers.ts';
 import { REFERENCE_KEYS } from '../../src/reference/config.ts';
 
 // With the reference application's keys, as the CLI loads them (they are not hastate's own).
 const base = { env: {}, networkInterfaces: fakeInterfaces, appKeys: REFERENCE_KEYS };
 const lines = (...ls: string[]) => ls.join('\n') + '\n';
-
-function problemsOf(f: () => unknown): string[] {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems.map(formatConfigProblem);
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const text = (t: string, source: string, o: Omit<LoadOptions, 'file' | 'object' | 'source'>) => () => parseConfigText(t, source, { ...base, ...o });
 

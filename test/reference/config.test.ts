@@ -8,24 +8,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatConfigProblem } from '../../src/errors.ts';
 import { CONFIG_KEYS, parseConfigText, renderEffectiveConfig } from '../../src/config/index.ts';
 import { HASTATE_KEYS, HASTATE_TOP_LEVEL } from '../../src/config/key-set.ts';
 import { REFERENCE_KEYS } from '../../src/reference/index.ts';
-import { DEFAULTS, fakeInterfaces } from '../config/helpers.ts';
+import { DEFAULTS, fakeInterfaces, problemsOf } from '../config/helpers.ts';
 
 const base = { networkInterfaces: fakeInterfaces };
 const withReference = (text: string, env: Record<string, string> = {}) => parseConfigText(text, 'ref.yaml', { ...base, env, appKeys: REFERENCE_KEYS });
-
-function problemsOf(f: () => unknown): string[] {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems.map(formatConfigProblem);
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('the core schema holds hastate\'s keys only', () => {
   it('no reference.* key, section or top-level name', () => {
