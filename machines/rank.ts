@@ -8,25 +8,14 @@
  * they rank after every IPv4 id of the same priority and compare by UTF-16 code units,
  * so the order stays total and deterministic whatever ids a cluster uses.
  *
- * Pure: no imports, so the machines that use it stay pasteable into the Stately editor.
+ * Pure: it imports only identity.ts (also pure), so the machines that use it stay pasteable
+ * into the Stately editor.
  */
+import { ipv4ToNumber } from './identity.ts';
+
 export interface Rankable {
   nodeId: string;
   priority: number;
-}
-
-/** The IPv4 address as an unsigned 32-bit number, or null when `id` is not a dotted quad. */
-export function ipv4ToNumber(id: string): number | null {
-  const parts = id.split('.');
-  if (parts.length !== 4) return null;
-  let value = 0;
-  for (const part of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return null;
-    const octet = Number(part);
-    if (octet > 255) return null;
-    value = value * 256 + octet;
-  }
-  return value;
 }
 
 /** Negative when `a` should be primary rather than `b`, positive for the reverse, 0 for the same node. */

@@ -31,17 +31,17 @@
 import { and, assign, enqueueActions, fromCallback, not, sendTo, setup, type EventObject } from 'xstate';
 import { outranks, type Rankable } from './rank.ts';
 import { serviceMachine, type Role, type RoleTransition } from './service.machine.ts';
+import { LEAVING_PRIORITY, type WireRole } from './identity.ts';
 
 export type { Role, RoleTransition };
-export type WireRole = 'unknown' | 'primary' | 'standby';
+export type { WireRole };
 export type RoleMode = 'auto' | 'primary' | 'standby';
 
 /**
- * A declaration of role standby carrying this priority means "I was primary and I am leaving"
- * (keepalived sends a priority-0 advert for the same purpose). It is the lowest int32, which
- * configuration refuses as a node priority.
+ * A declaration of role standby carrying LEAVING_PRIORITY (identity.ts) means "I was primary and
+ * I am leaving" (keepalived sends a priority-0 advert for the same purpose).
  */
-export const LEAVING_PRIORITY = -2147483648;
+export { LEAVING_PRIORITY };
 
 /** What a datagram tells us about its sender. */
 export interface PeerInfo extends Rankable {

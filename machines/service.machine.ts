@@ -4,9 +4,10 @@
  * runner, forwards role transitions to it, and restarts it with capped exponential
  * backoff when it fails, so one broken service never takes the node down.
  *
- * Pure: imports only xstate. The runner is supplied from src/services with `provide()`.
+ * Pure: imports only xstate and backoff.ts. The runner is supplied from src/services with `provide()`.
  */
 import { assign, fromCallback, sendTo, setup } from 'xstate';
+import { restartDelayMs } from './backoff.ts';
 
 export type Role = 'unknown' | 'electing' | 'primary' | 'standby';
 
@@ -54,12 +55,6 @@ export interface RunnerInput {
   definition: unknown;
   transition: RoleTransition | null;
   restarts: number;
-}
-
-/** Delay before the next restart: base * 2^(failures-1), capped. */
-export function restartDelayMs(failures: number, baseMs: number, maxMs: number): number {
-  const exponent = Math.min(Math.max(failures - 1, 0), 30);
-  return Math.min(baseMs * 2 ** exponent, maxMs);
 }
 
 export const serviceMachine = setup({

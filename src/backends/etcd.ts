@@ -22,7 +22,7 @@ import { TransportStats } from '../transport/stats.ts';
 import { monotonicMs } from '../runtime/clock.ts';
 import type { Coordinator } from './coordinator.ts';
 import { InFlight, LeaseValidity, requestTimeoutMs as requestTimeoutOf } from './lease-keeping.ts';
-import { restartDelayMs as backoffMs } from '../../machines/service.machine.ts';
+import { restartDelayMs as backoffMs } from '../../machines/backoff.ts';
 
 export interface EtcdCoordinatorOptions {
   /** Base URLs of etcd members; on a failure the next one is tried. */

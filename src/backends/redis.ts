@@ -23,7 +23,7 @@ import { monotonicMs } from '../runtime/clock.ts';
 import { ACQUIRE, HEARTBEAT, leaseValue, parseLeaseValue, REGISTER, RELEASE, RENEW, UNREGISTER } from './redis-scripts.ts';
 import type { Coordinator, WorkerReport } from './coordinator.ts';
 import { InFlight, LeaseValidity, requestTimeoutMs as requestTimeoutOf } from './lease-keeping.ts';
-import { restartDelayMs as backoffMs } from '../../machines/service.machine.ts';
+import { restartDelayMs as backoffMs } from '../../machines/backoff.ts';
 
 export interface RedisCoordinatorOptions {
   url: string;

@@ -4,6 +4,7 @@
  * so adding a key means adding one entry here and one field to `HastateConfig`.
  */
 
+import { codePointName, INT32_MAX, INT32_MIN, LEAVING_PRIORITY, MAX_NODE_ID_BYTES, nodeIdProblem, parseIPv4 } from '../../machines/identity.ts';
 import { AUTH_MODES, MAX_KEY_ID, type AuthKeyring, type AuthMode } from '../transport/auth.ts';
 
 export const ROLES = ['auto', 'primary', 'standby'] as const;
@@ -61,10 +62,8 @@ export interface HastateConfig {
 
 /** Upper bound for every duration, in seconds. */
 export const MAX_SECONDS = 3600;
-/** Upper bound for node_id, in UTF-8 bytes. */
-export const MAX_NODE_ID_BYTES = 31;
-export const INT32_MIN = -2147483648;
-export const INT32_MAX = 2147483647;
+// Identity rules (node id, IPv4, int32 priority) are shared with the codec and rank.ts.
+export { MAX_NODE_ID_BYTES, INT32_MIN, INT32_MAX, parseIPv4 };
 /** Prefix of environment overrides; `HASTATE_CONFIG` is reserved for the CLI. */
 export const ENV_PREFIX = 'HASTATE_';
 export const ENV_RESERVED: readonly string[] = ['HASTATE_CONFIG'];
@@ -151,14 +150,6 @@ function enumCheck(allowed: readonly string[]) {
     typeof v === 'string' && allowed.includes(v)
       ? ok(v)
       : bad(`must be one of: ${allowed.join(', ')}; found ${describeValue(v)}`);
-}
-
-/** Parses a strict dotted quad (no leading zeros, each octet 0..255). */
-export function parseIPv4(s: string): [number, number, number, number] | undefined {
-  const m = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/.exec(s);
-  if (!m) return undefined;
-  const o = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])] as [number, number, number, number];
-  return o.every((x) => x <= 255) ? o : undefined;
 }
 
 function stringOr(v: unknown, hint = ''): CheckResult | undefined {
@@ -280,22 +271,15 @@ function envNameCheck(v: unknown): CheckResult {
   return ok(s);
 }
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
-const LONE_SURROGATE = /[\ud800-\udfff]/u;
-
 function nodeIdCheck(v: unknown): CheckResult {
   const notString = stringOr(v);
   if (notString) return notString;
   const s = v as string;
-  if (s.length === 0) return bad('must not be empty');
-  const c = CONTROL.exec(s);
-  if (c) {
-    const code = c[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
-    return bad(`must not contain NUL or control characters, found U+${code} at index ${c.index}`);
-  }
-  if (LONE_SURROGATE.test(s)) return bad('must be valid Unicode (found an unpaired surrogate)');
-  const bytes = Buffer.byteLength(s, 'utf8');
-  if (bytes > MAX_NODE_ID_BYTES) return bad(`must be at most ${MAX_NODE_ID_BYTES} UTF-8 bytes, found ${bytes} bytes`);
+  const p = nodeIdProblem(s);
+  if (p?.kind === 'empty') return bad('must not be empty');
+  if (p?.kind === 'control') return bad(`must not contain NUL or control characters, found ${codePointName(p.codePoint)} at index ${p.index}`);
+  if (p?.kind === 'surrogate') return bad('must be valid Unicode (found an unpaired surrogate)');
+  if (p?.kind === 'too-long') return bad(`must be at most ${MAX_NODE_ID_BYTES} UTF-8 bytes, found ${p.bytes} bytes`);
   return ok(s);
 }
 
@@ -339,7 +323,7 @@ const ENTRIES: readonly Entry[] = [
   { path: 'ha.multicast_group', type: 'IPv4 multicast address', envKind: 'string', defaultValue: '224.100.200.16', doc: 'Multicast group that nodes of one cluster share.', check: multicastCheck },
   { path: 'ha.interface', type: 'IPv4 address', envKind: 'string', defaultValue: undefined, defaultDoc: 'first non-internal IPv4 address of the host', doc: 'IPv4 address of the network interface used for multicast.', check: interfaceCheck },
   { path: 'ha.node_id', type: `string (1..${MAX_NODE_ID_BYTES} UTF-8 bytes, no control characters)`, envKind: 'string', defaultValue: undefined, defaultDoc: 'the value of ha.interface', doc: 'Unique name of this node within the cluster.', check: nodeIdCheck },
-  { path: 'ha.priority', type: 'integer (int32, above -2147483648)', envKind: 'number', defaultValue: 0, doc: 'Election priority; the larger value wins. The lowest int32 is reserved: it marks a primary announcing that it is leaving.', check: integerCheck(INT32_MIN + 1, INT32_MAX, 'a 32-bit signed integer above the reserved -2147483648') },
+  { path: 'ha.priority', type: 'integer (int32, above -2147483648)', envKind: 'number', defaultValue: 0, doc: 'Election priority; the larger value wins. The lowest int32 is reserved: it marks a primary announcing that it is leaving.', check: integerCheck(LEAVING_PRIORITY + 1, INT32_MAX, 'a 32-bit signed integer above the reserved -2147483648') },
   { path: 'ha.role', type: ROLES.join(' | '), envKind: 'string', defaultValue: 'auto', doc: 'Role to take: elect automatically, or force primary/standby.', check: enumCheck(ROLES) },
   { path: 'ha.preempt', type: 'boolean', envKind: 'boolean', defaultValue: false, doc: 'Take over from a running primary with a lower priority.', check: booleanCheck },
   seconds('ha.election_window_seconds', 2, 'How long to collect announcements before deciding an election.'),

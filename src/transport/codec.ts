@@ -21,14 +21,15 @@
  * hold 64 bits exactly; every value we produce or accept is exact.
  */
 import { Buffer } from 'node:buffer';
+import { codePointName, INT32_MAX, INT32_MIN, MAX_NODE_ID_BYTES, nodeIdProblem as identityProblem, WIRE_ROLES, type WireRole } from '../../machines/identity.ts';
 
 export const MESSAGE_SIZE = 52;
 export const MAGIC = 0xbea7;
-export const MAX_NODE_ID_BYTES = 31;
+export { MAX_NODE_ID_BYTES };
 export const MAX_EPOCH = 0xfffff;
 
 export type MessageType = 'announce' | 'heartbeat' | 'declaration';
-export type WireRole = 'unknown' | 'primary' | 'standby';
+export type { WireRole };
 
 export interface HaMessage {
   type: MessageType;
@@ -67,32 +68,20 @@ const TWO_POW_32 = 2 ** 32;
 // Index = wire value, so decoding is a lookup and encoding an indexOf.
 const TYPES: readonly MessageType[] = ['announce', 'heartbeat', 'declaration'];
 const TYPE_BASE = 1; // msgType 0 is not a message in the C++ design
-const ROLES: readonly WireRole[] = ['unknown', 'primary', 'standby'];
+const ROLES: readonly WireRole[] = WIRE_ROLES;
 
-/*
- * Control characters (C0, DEL, C1) would corrupt log lines and status output. Lone surrogates
- * cannot survive UTF-8 encoding (they become U+FFFD), so such an id would not round-trip.
- */
-const BAD_CHARACTER = /[\p{Cc}\p{Cs}]/u;
-
-const encoder = new TextEncoder();
 // ignoreBOM: a leading U+FEFF is part of the id, not a byte-order mark to strip silently.
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Validates a node id for config: returns an error message or null. */
+/** Validates a node id against the wire rules (machines/identity.ts): returns an error message or null. */
 export function nodeIdProblem(id: string): string | null {
   if (typeof id !== 'string') return 'node id must be a string';
-  if (id.length === 0) return 'node id is empty';
-  const bad = BAD_CHARACTER.exec(id);
-  if (bad !== null) {
-    const code = bad[0].codePointAt(0)!.toString(16).padStart(4, '0');
-    return bad[0] === '\0'
-      ? 'node id contains NUL'
-      : `node id contains a non-printable character U+${code.toUpperCase()} at index ${bad.index}`;
-  }
-  const bytes = encoder.encode(id).length;
-  if (bytes > MAX_NODE_ID_BYTES) return `node id is ${bytes} UTF-8 bytes, at most ${MAX_NODE_ID_BYTES} fit the wire format`;
-  return null;
+  const p = identityProblem(id);
+  if (p === null) return null;
+  if (p.kind === 'empty') return 'node id is empty';
+  if (p.kind === 'too-long') return `node id is ${p.bytes} UTF-8 bytes, at most ${MAX_NODE_ID_BYTES} fit the wire format`;
+  if (p.codePoint === 0) return 'node id contains NUL';
+  return `node id contains a non-printable character ${codePointName(p.codePoint)} at index ${p.index}`;
 }
 
 function checkInteger(field: string, value: number, min: number, max: number): void {
@@ -107,7 +96,7 @@ export function encodeMessage(m: HaMessage): Buffer {
   if (type < 0) throw new RangeError(`type must be one of ${TYPES.join(', ')}, got ${String(m.type)}`);
   const role = ROLES.indexOf(m.role);
   if (role < 0) throw new RangeError(`role must be one of ${ROLES.join(', ')}, got ${String(m.role)}`);
-  checkInteger('priority', m.priority, -(2 ** 31), 2 ** 31 - 1);
+  checkInteger('priority', m.priority, INT32_MIN, INT32_MAX);
   checkInteger('sequence', m.sequence, 0, TWO_POW_32 - 1);
   checkInteger('timestampMs', m.timestampMs, 0, MAX_TIMESTAMP_MS);
   checkInteger('epoch', m.epoch, 0, MAX_EPOCH);

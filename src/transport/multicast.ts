@@ -12,7 +12,7 @@ import dgram from 'node:dgram';
 import { fromCallback } from 'xstate';
 import type { Logger } from 'pino';
 import type { SendEvent } from '../../machines/role.machine.ts';
-import { restartDelayMs as backoffMs } from '../../machines/service.machine.ts';
+import { restartDelayMs as backoffMs } from '../../machines/backoff.ts';
 import { encodeMessage, MAX_EPOCH } from './codec.ts';
 import { TransportStats } from './stats.ts';
 import { AuthVerifier, sealMessage, StampClock, type AuthPolicy } from './auth.ts';
