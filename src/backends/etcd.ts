@@ -23,6 +23,7 @@ import { monotonicMs } from '../runtime/clock.ts';
 import type { Coordinator } from './coordinator.ts';
 import { InFlight, LeaseValidity, requestTimeoutMs as requestTimeoutOf } from './lease-keeping.ts';
 import { restartDelayMs as backoffMs } from '../../machines/backoff.ts';
+import { HastateError } from '../errors.ts';
 
 export interface EtcdCoordinatorOptions {
   /** Base URLs of etcd members; on a failure the next one is tried. */
@@ -92,7 +93,7 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
     try {
       const res = await fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
       const text = await res.text();
-      if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
+      if (!res.ok) throw new HastateError('HASTATE_TRANSPORT', `${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
       stats.received++;
       return JSON.parse(text) as T;
     } catch (error) {
@@ -284,14 +285,14 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
       void (async () => {
         try {
           const res = await fetch(`${base}/v3/watch`, { method: 'POST', body: JSON.stringify({ create_request: { key: b64(prefix), range_end: rangeEnd(prefix) } }), signal: abort.signal });
-          if (!res.ok || res.body === null) throw new Error(`watch: HTTP ${res.status}`);
+          if (!res.ok || res.body === null) throw new HastateError('HASTATE_TRANSPORT', `watch: HTTP ${res.status}`);
           let buffer = '';
           const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
           for (;;) {
             const { done, value: chunk } = await reader.read();
             if (done) break;
             buffer += chunk;
-            if (buffer.length > MAX_WATCH_LINE_BYTES) throw new Error('watch: line too long');
+            if (buffer.length > MAX_WATCH_LINE_BYTES) throw new HastateError('HASTATE_TRANSPORT', 'watch: line too long');
             let nl;
             while ((nl = buffer.indexOf('\n')) >= 0) {
               const line = buffer.slice(0, nl);

@@ -4,6 +4,7 @@ import type { HastateConfig } from '../config/index.ts';
 import type { Coordinator, WorkerReport } from './coordinator.ts';
 import { createEtcdCoordinator } from './etcd.ts';
 import { createRedisCoordinator } from './redis.ts';
+import { internalBug } from '../assert.ts';
 
 export type { Coordinator, WorkerReport } from './coordinator.ts';
 
@@ -15,5 +16,5 @@ export function createCoordinator(config: HastateConfig, log: Logger, report: ()
   if (ha.backend === 'etcd') {
     return createEtcdCoordinator({ endpoints: ha.etcd.endpoints.split(','), prefix: ha.etcd.prefix, nodeId: ha.nodeId, timing: ha.lease, log });
   }
-  throw new Error(`ha.backend ${ha.backend} has no coordinator`);
+  throw internalBug(`ha.backend ${ha.backend} has no coordinator`);
 }

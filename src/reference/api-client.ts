@@ -7,6 +7,7 @@
 import type { Board, Stack } from './repository.ts';
 import { HEALTH, type BoardAlert, type Health } from './protocol.ts';
 import { fenceHeaders } from '../services/epoch-fence.ts';
+import { HastateError } from '../errors.ts';
 
 export interface ApiClientOptions {
   baseUrl: string;
@@ -26,12 +27,12 @@ export interface ApiCounters {
 }
 
 /** The API answered, but not with what we asked for. Not retried when 4xx. */
-export class ApiError extends Error {
+export class ApiError extends HastateError {
   constructor(
     message: string,
     readonly status: number | null,
   ) {
-    super(message);
+    super('HASTATE_REFERENCE_API', message);
     this.name = 'ApiError';
   }
 }

@@ -10,6 +10,7 @@
 import http from 'node:http';
 import type { Board, Stack } from './repository.ts';
 import { createEpochFence, EPOCH_HEADER } from '../services/epoch-fence.ts';
+import { HastateError } from '../errors.ts';
 
 export interface StandInStats {
   boardsServed: number;
@@ -71,7 +72,7 @@ export function startApiStandIn(opts: { host?: string; port?: number } = {}): Pr
       let size = 0;
       req.on('data', (c: Buffer) => {
         size += c.length;
-        if (size > MAX_BODY_BYTES) reject(new Error('body too large'));
+        if (size > MAX_BODY_BYTES) reject(new HastateError('HASTATE_REFERENCE_API', 'body too large'));
         else chunks.push(c);
       });
       req.on('end', () => {

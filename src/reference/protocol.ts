@@ -3,6 +3,7 @@
  * them with tcpdump and clients in any language can speak them; every parser is total: it
  * returns a reason instead of throwing, and bounds sizes before parsing.
  */
+import { internalBug } from '../assert.ts';
 
 /** A monitor request is tiny; anything bigger is not one. */
 export const MAX_REQUEST_BYTES = 512;
@@ -71,7 +72,7 @@ export function parseMonitorRequest(data: Uint8Array): Parsed<MonitorRequest> {
 export function encodeMonitorResponse(r: Omit<MonitorResponse, 'type'>): Buffer {
   const data = Buffer.from(JSON.stringify({ type: 'monitor-response', ...r }));
   // Programmer error: every field is bounded, so this cannot be exceeded by input.
-  if (data.length > MAX_RESPONSE_BYTES) throw new Error(`monitor response of ${data.length} bytes exceeds ${MAX_RESPONSE_BYTES}`);
+  if (data.length > MAX_RESPONSE_BYTES) throw internalBug(`monitor response of ${data.length} bytes exceeds ${MAX_RESPONSE_BYTES}`);
   return data;
 }
 

@@ -4,6 +4,7 @@
  * the segment, loopback lets nodes on one host hear each other.
  */
 import dgram from 'node:dgram';
+import { HastateError } from '../errors.ts';
 
 export interface GroupSocketOptions {
   group: string;
@@ -34,7 +35,7 @@ export function openGroupSocket(opts: GroupSocketOptions): Promise<dgram.Socket>
         s.setMulticastLoopback(true);
       } catch (error) {
         s.close();
-        reject(new Error(`cannot join ${opts.group} on ${opts.interfaceAddress}: ${(error as Error).message}`));
+        reject(new HastateError('HASTATE_TRANSPORT', `cannot join ${opts.group} on ${opts.interfaceAddress}: ${(error as Error).message}`, { cause: error }));
         return;
       }
       ready = true;

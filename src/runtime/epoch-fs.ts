@@ -10,6 +10,7 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
+import { internalBug } from '../assert.ts';
 
 export type WriteStep =
   /** Create or truncate `path` and write `data` (not yet durable). */
@@ -81,7 +82,7 @@ export function nodeFs(): EpochFs {
         }
         case 'sync': {
           const handle = handles.get(step.path);
-          if (handle === undefined) throw new Error(`${step.path}: sync without a preceding write`);
+          if (handle === undefined) throw internalBug(`${step.path}: sync without a preceding write`);
           handles.delete(step.path);
           try {
             await handle.sync();

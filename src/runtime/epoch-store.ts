@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { HastateError, type HastateErrorCode } from '../errors.ts';
 import { durableWriteSteps, runSteps, type EpochFs } from './epoch-fs.ts';
+import { apiMisuse } from '../assert.ts';
 
 export const EPOCH_FILE_VERSION = 1;
 /** Largest epoch the store accepts: beyond it arithmetic on doubles stops being exact. */
@@ -141,7 +142,7 @@ export class EpochStore {
    * Throws or rejects with HASTATE_EPOCH_STORE_IO naming the file.
    */
   record(epoch: number): void | Promise<void> {
-    if (!Number.isSafeInteger(epoch) || epoch < 0 || epoch > MAX_STORED_EPOCH) throw new RangeError(`epoch ${epoch} cannot be stored`);
+    if (!Number.isSafeInteger(epoch) || epoch < 0 || epoch > MAX_STORED_EPOCH) throw apiMisuse(`epoch ${epoch} cannot be stored`);
     if (epoch <= this.#durable) return;
     // After close the lock may belong to the next process: never write then.
     if (!this.#locked) throw new EpochStoreError('HASTATE_EPOCH_STORE_IO', this.path, 'the epoch store is closed (the node stopped)');

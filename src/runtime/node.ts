@@ -21,6 +21,7 @@ import { VERSION } from './version.ts';
 import { EpochStore } from './epoch-store.ts';
 import { nodeFs, type EpochFs } from './epoch-fs.ts';
 import { resolveStateDir } from './state-dir.ts';
+import { apiMisuse } from '../assert.ts';
 
 /** How long a hand-over waits for the leaving datagrams to leave the socket. */
 const FLUSH_DEADLINE_MS = 200;
@@ -101,7 +102,7 @@ export class HaNode {
     this.#epochFs = opts.epochFs ?? nodeFs();
     const names = new Set<string>();
     for (const s of this.#services) {
-      if (names.has(s.name)) throw new TypeError(`two services are named ${JSON.stringify(s.name)}`);
+      if (names.has(s.name)) throw apiMisuse(`two services are named ${JSON.stringify(s.name)}`, TypeError);
       names.add(s.name);
     }
     const ha = opts.config.ha;
@@ -126,7 +127,7 @@ export class HaNode {
    * locked; nothing has started then.
    */
   start(): void {
-    if (this.#actor !== null || this.#store !== null) throw new Error('HaNode.start() called twice');
+    if (this.#actor !== null || this.#store !== null) throw apiMisuse('HaNode.start() called twice', Error);
     const ha = this.config.ha;
     const store = EpochStore.open({ fs: this.#epochFs, dir: resolveStateDir(ha.stateDir), nodeId: ha.nodeId });
     this.#store = store;

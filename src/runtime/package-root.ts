@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { internalBug } from '../assert.ts';
 
 /** dist/src/runtime -> dist -> root: never more than this many levels. */
 const MAX_LEVELS = 4;
@@ -24,7 +25,7 @@ function findRoot(): { root: string; pkg: PackageJson } {
     }
     dir = dirname(dir);
   }
-  throw new Error(`hastate: no package.json named hastate within ${MAX_LEVELS} folders above ${fileURLToPath(import.meta.url)}`);
+  throw internalBug(`hastate: no package.json named hastate within ${MAX_LEVELS} folders above ${fileURLToPath(import.meta.url)}`);
 }
 
 const found = findRoot();

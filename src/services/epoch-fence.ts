@@ -9,6 +9,7 @@
  *
  * Equal epochs are admitted: one primary term sends many writes with the same epoch.
  */
+import { apiMisuse } from '../assert.ts';
 
 export const EPOCH_HEADER = 'Hastate-Epoch';
 export const NODE_HEADER = 'Hastate-Node';
@@ -20,7 +21,7 @@ const MAX_NODE_HEADER_CHARS = 64;
 
 /** The headers to add to a request sent downstream under `epoch`. */
 export function fenceHeaders(epoch: number, nodeId: string): Record<string, string> {
-  if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError(`epoch must be a non-negative safe integer, got ${epoch}`);
+  if (!Number.isSafeInteger(epoch) || epoch < 0) throw apiMisuse(`epoch must be a non-negative safe integer, got ${epoch}`);
   return { [EPOCH_HEADER]: String(epoch), [NODE_HEADER]: encodeURIComponent(nodeId) };
 }
 
@@ -69,7 +70,7 @@ export type FenceVerdict = { ok: true; epoch: number; highest: number } | { ok: 
  * (`initialHighest`) and persist `highest` with the data it guards.
  */
 export function createEpochFence(initialHighest = 0) {
-  if (!Number.isSafeInteger(initialHighest) || initialHighest < 0) throw new RangeError(`initialHighest must be a non-negative safe integer, got ${initialHighest}`);
+  if (!Number.isSafeInteger(initialHighest) || initialHighest < 0) throw apiMisuse(`initialHighest must be a non-negative safe integer, got ${initialHighest}`);
   let highest = initialHighest;
   let refused = 0;
   return {

@@ -17,6 +17,7 @@
  */
 import type { Role, RoleTransition, ServiceContext, ServiceDefinition } from './types.ts';
 import { defineService } from './types.ts';
+import { apiMisuse } from '../assert.ts';
 
 /** Bounds on task intervals: below 1 ms is a busy loop, above a day is a mistake. */
 const MIN_INTERVAL_MS = 1;
@@ -65,12 +66,12 @@ function checkTask(name: string, which: string, task: PeriodicTask<unknown> | un
   if (task === undefined) return;
   const check = (key: string, v: unknown) => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < MIN_INTERVAL_MS || v > MAX_INTERVAL_MS) {
-      throw new TypeError(`leaderJobs ${name}: ${which}.${key} must be an integer number of ms (${MIN_INTERVAL_MS}..${MAX_INTERVAL_MS}), got ${String(v)}`);
+      throw apiMisuse(`leaderJobs ${name}: ${which}.${key} must be an integer number of ms (${MIN_INTERVAL_MS}..${MAX_INTERVAL_MS}), got ${String(v)}`, TypeError);
     }
   };
   check('intervalMs', task.intervalMs);
   if (task.timeoutMs !== undefined) check('timeoutMs', task.timeoutMs);
-  if (typeof task.run !== 'function') throw new TypeError(`leaderJobs ${name}: ${which}.run must be a function`);
+  if (typeof task.run !== 'function') throw apiMisuse(`leaderJobs ${name}: ${which}.run must be a function`, TypeError);
 }
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));

@@ -22,6 +22,7 @@ import type http from 'node:http';
 import type { Role } from '../../machines/service.machine.ts';
 import type { ServiceContext } from './types.ts';
 import { fenceHeaders } from './epoch-fence.ts';
+import { apiMisuse } from '../assert.ts';
 
 export const PRIMARY_HEADER = 'Hastate-Primary';
 
@@ -61,12 +62,12 @@ export type GateDecision = GatePass | GateRefusal;
 const DEFAULT_RETRY_AFTER_MS = 1_000;
 
 function checkErrorNo(name: string, v: number | undefined): void {
-  if (v !== undefined && !Number.isSafeInteger(v)) throw new TypeError(`primaryGate: ${name} must be an integer, got ${v}`);
+  if (v !== undefined && !Number.isSafeInteger(v)) throw apiMisuse(`primaryGate: ${name} must be an integer, got ${v}`, TypeError);
 }
 
 export function primaryGate(opts: PrimaryGateOptions = {}) {
   const retryAfterMs = opts.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
-  if (!Number.isFinite(retryAfterMs) || retryAfterMs <= 0) throw new TypeError(`primaryGate: retryAfterMs must be a positive number of milliseconds, got ${retryAfterMs}`);
+  if (!Number.isFinite(retryAfterMs) || retryAfterMs <= 0) throw apiMisuse(`primaryGate: retryAfterMs must be a positive number of milliseconds, got ${retryAfterMs}`, TypeError);
   checkErrorNo('notPrimaryErrorNo', opts.notPrimaryErrorNo);
   checkErrorNo('switchingErrorNo', opts.switchingErrorNo);
   const retryAfter = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));

@@ -8,6 +8,7 @@ import { fromCallback } from 'xstate';
 import type { Logger } from 'pino';
 import type { RunnerInput, ServiceEvent } from '../../machines/service.machine.ts';
 import type { RoleTransition, ServiceContext, ServiceDefinition } from './types.ts';
+import { HastateError } from '../errors.ts';
 
 export interface RunnerDeps {
   nodeId: string;
@@ -30,14 +31,14 @@ export function createServiceRunner(deps: RunnerDeps) {
     const log = deps.log.child({ service: input.name });
     const abort = new AbortController();
     let current: RoleTransition | null = input.transition;
-    const notPrimary = AbortSignal.abort(new Error('not primary'));
+    const notPrimary = AbortSignal.abort(new HastateError('HASTATE_NOT_PRIMARY', 'not primary'));
     // Replaced on every entry into primary, aborted on every exit (and at stop).
     let primary: AbortController | null = null;
     const track = (t: RoleTransition | null) => {
       if (t?.to === 'primary') {
         if (primary === null || primary.signal.aborted) primary = new AbortController();
       } else if (primary !== null) {
-        primary.abort(new Error(`left primary: ${t === null ? 'stopped' : `now ${t.to}`}`));
+        primary.abort(new HastateError('HASTATE_NOT_PRIMARY', `left primary: ${t === null ? 'stopped' : `now ${t.to}`}`));
         primary = null;
       }
     };

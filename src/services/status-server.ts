@@ -18,6 +18,7 @@ import type { NodeStatus } from '../runtime/status.ts';
 import { LIVE_VIEW_CSP, liveViewPage } from '../web/live-view.ts';
 import { defineService, type ServiceDefinition } from './types.ts';
 import { createAccessCheck } from './status-auth.ts';
+import { HastateError } from '../errors.ts';
 
 /** A role change as pushed to live-view clients; `at` (ISO time) is added by the server. */
 export interface RoleEvent {
@@ -288,7 +289,7 @@ export function statusService(opts: StatusServerOptions): ServiceDefinition & { 
         s.once('error', (error) => {
           unsubscribe?.();
           unsubscribe = null;
-          reject(new Error(`status endpoint cannot listen on ${opts.host}:${opts.port}: ${error.message}`));
+          reject(new HastateError('HASTATE_STATUS_LISTEN', `status endpoint cannot listen on ${opts.host}:${opts.port}: ${error.message}`, { cause: error }));
         });
         s.listen(opts.port, opts.host, () => {
           server = s;

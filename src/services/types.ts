@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { Role, RoleTransition } from '../../machines/service.machine.ts';
+import { apiMisuse } from '../assert.ts';
 
 export type { Role, RoleTransition };
 
@@ -61,11 +62,11 @@ const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 /** Checks a definition up front so mistakes surface at start-up, not at the first failover. */
 export function defineService<T extends ServiceDefinition>(definition: T): T {
   if (!NAME.test(definition.name)) {
-    throw new TypeError(`service name ${JSON.stringify(definition.name)}: use 1-64 letters, digits, '-', '_' or '.'`);
+    throw apiMisuse(`service name ${JSON.stringify(definition.name)}: use 1-64 letters, digits, '-', '_' or '.'`, TypeError);
   }
   for (const hook of ['start', 'onRoleChange', 'stop', 'status'] as const) {
     const fn = definition[hook];
-    if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`service ${definition.name}: ${hook} must be a function`);
+    if (fn !== undefined && typeof fn !== 'function') throw apiMisuse(`service ${definition.name}: ${hook} must be a function`, TypeError);
   }
   return definition;
 }

@@ -4,6 +4,8 @@
  * timers that fire meanwhile. XState's own SimulatedClock fires only the timers that were
  * already due when `increment` was called, which hides periodic heartbeats.
  */
+import { apiMisuse } from '../assert.ts';
+
 export interface ManualTimer {
   id: number;
   dueMs: number;
@@ -43,7 +45,7 @@ export class ManualClock {
 
   /** Fire every timer due up to now + ms, in order, then set the time to now + ms. */
   advance(ms: number): void {
-    if (!(ms >= 0)) throw new RangeError(`advance(${ms}): must be >= 0`);
+    if (!(ms >= 0)) throw apiMisuse(`advance(${ms}): must be >= 0`);
     const target = this.#nowMs + ms;
     let fired = 0;
     for (;;) {
@@ -52,7 +54,7 @@ export class ManualClock {
       this.#timers.delete(t.id);
       this.#nowMs = t.dueMs;
       t.fn();
-      if (++fired > this.maxFiresPerAdvance) throw new Error('ManualClock: too many timers fired in one advance');
+      if (++fired > this.maxFiresPerAdvance) throw apiMisuse('ManualClock: too many timers fired in one advance', Error);
     }
     this.#nowMs = target;
   }

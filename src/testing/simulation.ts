@@ -17,6 +17,7 @@ import { Prng } from './prng.ts';
 import { Phase, resumeOwner, runAsOwner, Scheduler, type Entry } from './scheduler.ts';
 import { EpochStore } from '../runtime/epoch-store.ts';
 import { MemoryFs } from './memory-fs.ts';
+import { apiMisuse } from '../assert.ts';
 
 /** Where simulated nodes keep their epoch file, on their own in-memory disk. */
 export const SIM_STATE_DIR = '/var/lib/hastate';
@@ -115,7 +116,7 @@ export class Simulation {
   }
 
   addNode(spec: SimNodeSpec, startAtMs = 0): SimNode {
-    if (this.nodes.has(spec.nodeId)) throw new Error(`duplicate node ${spec.nodeId}`);
+    if (this.nodes.has(spec.nodeId)) throw apiMisuse(`duplicate node ${spec.nodeId}`, Error);
     const node = new SimNode(spec);
     this.nodes.set(spec.nodeId, node);
     this.at(startAtMs, `start ${spec.nodeId}`, () => this.start(spec.nodeId));
@@ -124,7 +125,7 @@ export class Simulation {
 
   node(id: string): SimNode {
     const n = this.nodes.get(id);
-    if (n === undefined) throw new Error(`no node ${id}`);
+    if (n === undefined) throw apiMisuse(`no node ${id}`, Error);
     return n;
   }
 

@@ -19,6 +19,7 @@ import { Buffer } from 'node:buffer';
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { inspect } from 'node:util';
 import { MESSAGE_SIZE } from './codec.ts';
+import { apiMisuse } from '../assert.ts';
 
 export const AUTH_MODES = ['off', 'accept-both', 'enforce'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -62,12 +63,12 @@ export class AuthKeyring {
 
   constructor(entries: Iterable<readonly [number, Uint8Array]>) {
     for (const [id, secret] of entries) {
-      if (!Number.isInteger(id) || id < 0 || id > MAX_KEY_ID) throw new RangeError(`key id must be an integer in 0..${MAX_KEY_ID}`);
+      if (!Number.isInteger(id) || id < 0 || id > MAX_KEY_ID) throw apiMisuse(`key id must be an integer in 0..${MAX_KEY_ID}`);
       if (secret.byteLength < MIN_KEY_BYTES || secret.byteLength > MAX_KEY_BYTES) {
-        throw new RangeError(`key ${id} must be ${MIN_KEY_BYTES}..${MAX_KEY_BYTES} bytes, got ${secret.byteLength}`);
+        throw apiMisuse(`key ${id} must be ${MIN_KEY_BYTES}..${MAX_KEY_BYTES} bytes, got ${secret.byteLength}`);
       }
-      if (this.#keys.has(id)) throw new RangeError(`key id ${id} given twice`);
-      if (this.#keys.size >= MAX_KEYS) throw new RangeError(`at most ${MAX_KEYS} keys`);
+      if (this.#keys.has(id)) throw apiMisuse(`key id ${id} given twice`);
+      if (this.#keys.size >= MAX_KEYS) throw apiMisuse(`at most ${MAX_KEYS} keys`);
       this.#keys.set(id, createSecretKey(Buffer.from(secret)));
     }
   }
@@ -114,10 +115,10 @@ function tagOf(key: KeyObject, covered: Uint8Array): Buffer {
 
 /** Programmer error (wrong body size, unknown key id, bad stamp) -> throws RangeError. */
 export function sealMessage(body: Uint8Array, keyring: AuthKeyring, keyId: number, stamp: number): Buffer {
-  if (body.byteLength !== MESSAGE_SIZE) throw new RangeError(`body must be ${MESSAGE_SIZE} bytes, got ${body.byteLength}`);
+  if (body.byteLength !== MESSAGE_SIZE) throw apiMisuse(`body must be ${MESSAGE_SIZE} bytes, got ${body.byteLength}`);
   const key = keyring.key(keyId);
-  if (key === undefined) throw new RangeError(`no key with id ${keyId}`);
-  if (!Number.isSafeInteger(stamp) || stamp < 0) throw new RangeError(`stamp must be a safe non-negative integer, got ${stamp}`);
+  if (key === undefined) throw apiMisuse(`no key with id ${keyId}`);
+  if (!Number.isSafeInteger(stamp) || stamp < 0) throw apiMisuse(`stamp must be a safe non-negative integer, got ${stamp}`);
   const out = Buffer.alloc(TAGGED_SIZE);
   out.set(body, 0);
   out.writeUInt8(TRAILER_MAGIC, OFFSET_MAGIC);
@@ -164,8 +165,8 @@ export class AuthVerifier {
   readonly #maxSenders: number;
 
   constructor(policy: AuthPolicy, opts: { maxSenders?: number } = {}) {
-    if (policy.mode !== 'off' && policy.keyring === null) throw new RangeError(`auth mode ${policy.mode} needs a keyring`);
-    if (policy.mode !== 'off' && !policy.keyring!.has(policy.keyId)) throw new RangeError(`no key with id ${policy.keyId}`);
+    if (policy.mode !== 'off' && policy.keyring === null) throw apiMisuse(`auth mode ${policy.mode} needs a keyring`);
+    if (policy.mode !== 'off' && !policy.keyring!.has(policy.keyId)) throw apiMisuse(`no key with id ${policy.keyId}`);
     this.policy = policy;
     this.#maxSenders = opts.maxSenders ?? MAX_REPLAY_SENDERS;
   }

@@ -22,6 +22,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { codePointName, INT32_MAX, INT32_MIN, MAX_NODE_ID_BYTES, nodeIdProblem as identityProblem, WIRE_ROLES, type WireRole } from '../../machines/identity.ts';
+import { apiMisuse } from '../assert.ts';
 
 export const MESSAGE_SIZE = 52;
 export const MAGIC = 0xbea7;
@@ -86,22 +87,22 @@ export function nodeIdProblem(id: string): string | null {
 
 function checkInteger(field: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${field} must be an integer in ${min}..${max}, got ${String(value)}`);
+    throw apiMisuse(`${field} must be an integer in ${min}..${max}, got ${String(value)}`);
   }
 }
 
 /** Programmer error (values out of range, bad nodeId) -> throws RangeError naming the field. */
 export function encodeMessage(m: HaMessage): Buffer {
   const type = TYPES.indexOf(m.type);
-  if (type < 0) throw new RangeError(`type must be one of ${TYPES.join(', ')}, got ${String(m.type)}`);
+  if (type < 0) throw apiMisuse(`type must be one of ${TYPES.join(', ')}, got ${String(m.type)}`);
   const role = ROLES.indexOf(m.role);
-  if (role < 0) throw new RangeError(`role must be one of ${ROLES.join(', ')}, got ${String(m.role)}`);
+  if (role < 0) throw apiMisuse(`role must be one of ${ROLES.join(', ')}, got ${String(m.role)}`);
   checkInteger('priority', m.priority, INT32_MIN, INT32_MAX);
   checkInteger('sequence', m.sequence, 0, TWO_POW_32 - 1);
   checkInteger('timestampMs', m.timestampMs, 0, MAX_TIMESTAMP_MS);
   checkInteger('epoch', m.epoch, 0, MAX_EPOCH);
   const problem = nodeIdProblem(m.nodeId);
-  if (problem !== null) throw new RangeError(`nodeId: ${problem}`);
+  if (problem !== null) throw apiMisuse(`nodeId: ${problem}`);
 
   // alloc zero-fills, which gives the C side its NUL terminator and padding for free.
   const buf = Buffer.alloc(MESSAGE_SIZE);
