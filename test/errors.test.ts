@@ -7,6 +7,7 @@ import { HastateError } from '../src/errors.ts';
 import { encodeMessage } from '../src/transport/codec.ts';
 import { defineService } from '../src/services/types.ts';
 import { statusService } from '../src/services/status-server.ts';
+import { serviceHarness } from '../src/testing/index.ts';
 
 const root = join(import.meta.dirname, '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -86,5 +87,27 @@ describe('HASTATE_STATUS_LISTEN on a real socket', () => {
     expect(error).toBeInstanceOf(HastateError);
     expect(error).toMatchObject({ code: 'HASTATE_STATUS_LISTEN', message: expect.stringContaining(`127.0.0.1:${port}`) });
     expect((error as Error).cause).toMatchObject({ code: 'EADDRINUSE' });
+  });
+});
+
+describe('HASTATE_NOT_PRIMARY through the real runner', () => {
+  it('the primary signal is aborted with a coded reason, before primary and after leaving it', async () => {
+    const signals: AbortSignal[] = [];
+    const h = serviceHarness(defineService({ name: 'probe', onRoleChange: (_t, ctx) => void signals.push(ctx.primarySignal()) }));
+    try {
+      h.role('standby');
+      h.role('primary', { epoch: 1 });
+      await expect.poll(() => signals.length, { timeout: 5_000 }).toBe(2);
+      expect(signals[1]!.aborted).toBe(false);
+      h.role('standby', { epoch: 2, primaryId: 'other' });
+      await expect.poll(() => signals[1]!.aborted, { timeout: 5_000 }).toBe(true);
+      for (const s of [signals[0]!, signals[1]!]) {
+        expect(s.reason).toBeInstanceOf(HastateError);
+        expect(s.reason).toMatchObject({ code: 'HASTATE_NOT_PRIMARY' });
+      }
+      expect(signals[1]!.reason.message).toBe('left primary: now standby');
+    } finally {
+      await h.stop();
+    }
   });
 });
