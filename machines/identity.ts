@@ -18,14 +18,10 @@ export const INT32_MAX = 2147483647;
 
 /**
  * The lowest int32 priority is reserved: a primary that hands over sends a standby declaration
- * with it (the seed's "leaving" announcement), so no configured node may use it.
+ * with it (the seed's "leaving" announcement), so configuration accepts LEAVING_PRIORITY + 1
+ * through INT32_MAX.
  */
 export const LEAVING_PRIORITY = INT32_MIN;
-
-/** True for an integer a configured node may use as its priority (int32, above LEAVING_PRIORITY). */
-export function isConfigurablePriority(p: number): boolean {
-  return Number.isInteger(p) && p > LEAVING_PRIORITY && p <= INT32_MAX;
-}
 
 /** The roles a datagram can carry; the index is the byte on the wire. */
 export const WIRE_ROLES = ['unknown', 'primary', 'standby'] as const;

@@ -91,7 +91,7 @@ function checkInteger(field: string, value: number, min: number, max: number): v
   }
 }
 
-/** Programmer error (values out of range, bad nodeId) -> throws RangeError naming the field. */
+/** Programmer error (values out of range, bad nodeId) -> throws a RangeError naming the field (code HASTATE_API_MISUSE). */
 export function encodeMessage(m: HaMessage): Buffer {
   const type = TYPES.indexOf(m.type);
   if (type < 0) throw apiMisuse(`type must be one of ${TYPES.join(', ')}, got ${String(m.type)}`);

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  ipv4ToNumber, isConfigurablePriority, LEAVING_PRIORITY, MAX_NODE_ID_BYTES, nodeIdProblem, parseIPv4, utf8ByteLength,
+  ipv4ToNumber, LEAVING_PRIORITY, MAX_NODE_ID_BYTES, nodeIdProblem, parseIPv4, utf8ByteLength,
 } from '../../machines/identity.ts';
 import { restartDelayMs } from '../../machines/backoff.ts';
 import { parseConfigText } from '../../src/config/index.ts';
@@ -81,13 +81,15 @@ describe('identity: IPv4 and priority', () => {
     expect(ipv4ToNumber('node-a')).toBeNull();
   });
 
-  it('the lowest int32 is reserved for the leaving announcement', () => {
+  it('the lowest int32 is reserved for the leaving announcement: the wire carries it, config refuses it', () => {
     expect(LEAVING_PRIORITY).toBe(-(2 ** 31));
-    expect(isConfigurablePriority(LEAVING_PRIORITY)).toBe(false);
-    expect(isConfigurablePriority(LEAVING_PRIORITY + 1)).toBe(true);
-    expect(isConfigurablePriority(2 ** 31 - 1)).toBe(true);
-    expect(isConfigurablePriority(2 ** 31)).toBe(false);
-    expect(isConfigurablePriority(1.5)).toBe(false);
+    const m = { type: 'declaration', role: 'standby', priority: LEAVING_PRIORITY, sequence: 1, timestampMs: 1, epoch: 0, nodeId: 'a' } as const;
+    expect(decodeMessage(encodeMessage(m))).toEqual({ ok: true, message: m });
+    const config = (priority: number) => parseConfigText(JSON.stringify({ ha: { interface: '127.0.0.1', priority } }), 'n.json', { env: {} });
+    expect(() => config(LEAVING_PRIORITY)).toThrow(ConfigError);
+    expect(config(LEAVING_PRIORITY + 1).ha.priority).toBe(LEAVING_PRIORITY + 1);
+    expect(config(2 ** 31 - 1).ha.priority).toBe(2 ** 31 - 1);
+    expect(() => config(2 ** 31)).toThrow(ConfigError);
   });
 });
 
