@@ -11,6 +11,7 @@ import { leaseMachine } from '../../machines/lease.machine.ts';
 import { roleMachine } from '../../machines/role.machine.ts';
 import type { DiagramEdge, DiagramNode } from './layout.ts';
 import { allStates, readMachine } from './model.ts';
+import { internalBug } from '../assert.ts';
 
 /** Where the real implementation of each machine actor comes from (the machines hold stand-ins). */
 export const ACTOR_SUPPLIERS: Record<string, { file: string; does: string }> = {
@@ -60,7 +61,7 @@ export function actorTreeDiagram(machines = ELECTION_MACHINES): { root: DiagramN
   const addActors = (parentId: string, machine: AnyStateMachine) => {
     for (const [name, logic] of Object.entries((machine as unknown as Impl).implementations.actors)) {
       const supplier = ACTOR_SUPPLIERS[name];
-      if (supplier === undefined) throw new Error(`actor tree: machine actor "${name}" (in ${machine.id}) has no entry in ACTOR_SUPPLIERS in src/visualize/actors.ts`);
+      if (supplier === undefined) throw internalBug(`actor tree: machine actor "${name}" (in ${machine.id}) has no entry in ACTOR_SUPPLIERS in src/visualize/actors.ts`);
       const id = name;
       edges.push({ id: `a${edges.length}`, source: parentId, target: id, label: howStarted(machine, name), kind: 'owns' });
       // Both election machines use the same persistEpoch and service: one box, two parents.

@@ -8,6 +8,7 @@
  * estimate, a little generous, so that the layout does not depend on the fonts installed.
  */
 import elkModule, { type ElkExtendedEdge, type ElkNode } from 'elkjs/lib/elk.bundled.js';
+import { internalBug } from '../assert.ts';
 
 // elkjs is CommonJS: Node hands the constructor over as the default import, while its typings
 // describe an ES module whose `default` is the constructor. Accept either shape.
@@ -136,7 +137,7 @@ function ids(node: DiagramNode, out: Set<string>): Set<string> {
 export async function layout(root: DiagramNode, edges: DiagramEdge[], direction: 'RIGHT' | 'DOWN' = 'RIGHT'): Promise<{ root: Placed; edges: PlacedEdge[]; width: number; height: number }> {
   const known = ids(root, new Set());
   for (const e of edges) {
-    if (!known.has(e.source) || !known.has(e.target)) throw new Error(`diagram edge ${e.id}: unknown node ${known.has(e.source) ? e.target : e.source}`);
+    if (!known.has(e.source) || !known.has(e.target)) throw internalBug(`diagram edge ${e.id}: unknown node ${known.has(e.source) ? e.target : e.source}`);
   }
   const graph = toElk(root);
   graph.layoutOptions = { ...graph.layoutOptions, ...ROOT_OPTIONS, 'elk.direction': direction };
