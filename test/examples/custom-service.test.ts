@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { counterService } from '../../examples/custom-service.ts';
 import { serviceHarness, type ServiceHarness } from '../../src/testing/index.ts';
 import { freePort } from '../integration/cluster.ts';
-import { until } from '../reference/helpers.ts';
+import { until } from '../until.ts';
 
 let h: ServiceHarness | null = null;
 afterEach(async () => {

@@ -11,7 +11,7 @@ import { ApiClient } from '../../src/reference/api-client.ts';
 import { startApiStandIn, type ApiStandIn } from '../../src/reference/api-stand-in.ts';
 import { Repository } from '../../src/reference/repository.ts';
 import { serviceHarness, type ServiceHarness } from '../../src/testing/service-harness.ts';
-import { until } from './helpers.ts';
+import { until } from '../until.ts';
 
 let standIn: ApiStandIn | null = null;
 let harnesses: ServiceHarness[] = [];

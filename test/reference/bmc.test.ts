@@ -4,7 +4,8 @@ import { bmcReceiver } from '../../src/reference/bmc.ts';
 import { encodeBmcStatus } from '../../src/reference/protocol.ts';
 import { Repository } from '../../src/reference/repository.ts';
 import { serviceHarness, type ServiceHarness } from '../../src/testing/service-harness.ts';
-import { randomGroup, sendTo, until } from './helpers.ts';
+import { until } from '../until.ts';
+import { randomGroup, sendTo } from './helpers.ts';
 
 let harnesses: ServiceHarness[] = [];
 afterEach(async () => {

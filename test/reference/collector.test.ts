@@ -5,7 +5,7 @@ import { startApiStandIn, type ApiStandIn } from '../../src/reference/api-stand-
 import { dataCollector } from '../../src/reference/collector.ts';
 import { Repository } from '../../src/reference/repository.ts';
 import { serviceHarness, type ServiceHarness } from '../../src/testing/service-harness.ts';
-import { until } from './helpers.ts';
+import { until } from '../until.ts';
 
 let standIn: ApiStandIn | null = null;
 let harnesses: ServiceHarness[] = [];

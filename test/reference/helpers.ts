@@ -1,16 +1,4 @@
-import { performance } from 'node:perf_hooks';
 import dgram from 'node:dgram';
-
-/** Polls `probe` until it yields a value (not undefined/false), or fails naming `what`. */
-export async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, deadlineMs = 5000): Promise<T> {
-  const end = performance.now() + deadlineMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (performance.now() > end) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** A random administratively scoped group and a block of three ports, so parallel test files do not meet. */
 export function randomGroup() {

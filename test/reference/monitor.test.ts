@@ -7,7 +7,8 @@ import { resourceMonitor } from '../../src/reference/monitor.ts';
 import { encodeMonitorRequest, parseMonitorResponse, type MonitorResponse } from '../../src/reference/protocol.ts';
 import { Repository } from '../../src/reference/repository.ts';
 import { serviceHarness, type ServiceHarness } from '../../src/testing/service-harness.ts';
-import { groupReceiver, randomGroup, sendTo, until } from './helpers.ts';
+import { until } from '../until.ts';
+import { groupReceiver, randomGroup, sendTo } from './helpers.ts';
 
 let cleanup: (() => unknown)[] = [];
 afterEach(async () => {

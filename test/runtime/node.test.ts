@@ -1,10 +1,10 @@
-import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/index.ts';
 import { HaNode, type RoleChange } from '../../src/runtime/node.ts';
 import { defineService, type RoleTransition } from '../../src/services/types.ts';
 import { randomNetwork } from '../integration/cluster.ts';
+import { until } from '../until.ts';
 
 const silent = pino({ level: 'silent' });
 let nodes: HaNode[] = [];
@@ -22,15 +22,6 @@ function config(extra = '') {
   );
 }
 
-async function until<T>(what: string, probe: () => T | undefined, deadlineMs = 5000): Promise<T> {
-  const end = performance.now() + deadlineMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('HaNode', () => {
   it('a lone node on real multicast becomes primary and reports it in status and to listeners', async () => {

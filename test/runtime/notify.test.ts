@@ -12,20 +12,12 @@ import { parseConfigText } from '../../src/config/index.ts';
 import { HaNode, type RoleChange } from '../../src/runtime/node.ts';
 import { createNotifier, hookFor, KILL_GRACE_MS, MAX_PENDING_HOOKS, type HookResult, type NotifyConfig } from '../../src/runtime/notify.ts';
 import { randomNetwork } from '../integration/cluster.ts';
+import { until } from '../until.ts';
 
 const silent = pino({ level: 'silent' });
 const change = (from: RoleChange['from'], to: RoleChange['to'], epoch = 3): RoleChange => ({ from, to, epoch, primaryId: to === 'primary' ? 'n1' : 'n2', reason: 'test' });
 const cfg = (over: Partial<NotifyConfig>): NotifyConfig => ({ primary: '', standby: '', fault: '', stop: '', timeoutMs: 5_000, ...over });
 
-async function until<T>(what: string, probe: () => T | undefined | false, deadlineMs = 5000): Promise<T> {
-  const end = performance.now() + deadlineMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 let stops: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -113,10 +113,3 @@ export async function openEvents(base: string) {
   };
 }
 
-export async function until(what: string, probe: () => Promise<boolean> | boolean, deadlineMs = 5000) {
-  const end = performance.now() + deadlineMs;
-  while (!(await probe())) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

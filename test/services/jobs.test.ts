@@ -3,13 +3,13 @@
  * tasks only in their role, and a running primary task cancelled before the node reports
  * that it left primary.
  */
-import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/index.ts';
 import { HaNode } from '../../src/runtime/node.ts';
 import { leaderJobs } from '../../src/services/jobs.ts';
 import { randomNetwork } from '../integration/cluster.ts';
+import { until } from '../until.ts';
 
 const silent = pino({ level: 'silent' });
 let nodes: HaNode[] = [];
@@ -26,15 +26,6 @@ function config(net: { group: string; port: number }, nodeId: string, extra = ''
   );
 }
 
-async function until<T>(what: string, probe: () => T | undefined | false, deadlineMs = 5000): Promise<T> {
-  const end = performance.now() + deadlineMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('leaderJobs', () => {
   it('a running primary task is aborted before the node reports leaving primary; onStoppedLeading follows', async () => {

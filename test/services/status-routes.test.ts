@@ -7,7 +7,8 @@ import { HaNode } from '../../src/runtime/node.ts';
 import { VERSION } from '../../src/runtime/version.ts';
 import { statusService } from '../../src/services/status-server.ts';
 import { randomNetwork } from '../integration/cluster.ts';
-import { openEvents, until } from './helpers.ts';
+import { until } from '../until.ts';
+import { openEvents } from './helpers.ts';
 
 const silent = pino({ level: 'silent' });
 let cleanup: (() => Promise<void> | void)[] = [];

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeStatus } from '../../src/runtime/status.ts';
 import { statusService, type StatusServerOptions } from '../../src/services/status-server.ts';
-import { fakeStatus, openEvents, raw, until } from './helpers.ts';
+import { until } from '../until.ts';
+import { fakeStatus, openEvents, raw } from './helpers.ts';
 
 let cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
