@@ -1,7 +1,8 @@
 /**
  * The one polling wait the tests share: vitest's `vi.waitUntil` with a deadline, and a failure
  * that says what was awaited (plus, for node processes, their recent logs) instead of vitest's
- * bare "Timed out in waitUntil!".
+ * bare "Timed out in waitUntil!". It needs the vitest runner, so helpers that the bench scripts
+ * also load (integration/cluster.ts, backends/servers.ts) keep their own runner-free loops.
  */
 import { vi } from 'vitest';
 
@@ -41,7 +42,10 @@ export async function until<T>(what: string, probe: Probe<T>, options: number | 
       },
       { timeout: deadlineMs, interval: intervalMs },
     );
-  } catch {
+  } catch (error) {
+    // The callback never throws, so this is the deadline, unless vitest itself failed (e.g. when
+    // imported outside the runner): that error is passed on, not disguised as a timeout.
+    if (!(error instanceof Error && error.message.startsWith('Timed out in waitUntil'))) throw error;
     throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}${context ? `\n${context()}` : ''}`);
   }
   if ('error' in outcome) throw outcome.error;

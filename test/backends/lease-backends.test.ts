@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stopAll, type NodeProcess } from '../integration/cluster.ts';
+import { until } from '../until.ts';
 import { FenceStore } from './fence-store.ts';
 import { LEASE, startLeaseNode } from './lease-cluster.ts';
 import { EtcdServer, have, RedisServer, type TestServer } from './servers.ts';
@@ -23,15 +24,6 @@ const backends = [
 ];
 for (const b of backends) if (!b.available) console.warn(`backend tests for ${b.name} skipped: its server is not installed (apt-get install ${b.name === 'redis' ? 'redis-server' : 'etcd-server'})`);
 
-async function until<T>(what: string, probe: () => T | undefined | false, deadlineMs: number, describeState: () => string): Promise<T> {
-  const end = performance.now() + deadlineMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (performance.now() > end) throw new Error(`no ${what} within ${deadlineMs} ms; ${describeState()}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 for (const backend of backends) {
   describe.skipIf(!backend.available).each([2, 5])(`backend ${backend.name} with %i nodes`, (count) => {
@@ -69,7 +61,7 @@ for (const backend of backends) {
       const ok = others.every((n) => n.currentRole() === 'standby' && n.roleChanges().at(-1)?.primaryId === p.nodeId);
       return ok ? p : undefined;
     };
-    const waitSettled = (among = alive(), deadlineMs = STARTUP_MS) => until('one primary with every other node its standby', () => settled(among), deadlineMs, roles);
+    const waitSettled = (among = alive(), deadlineMs = STARTUP_MS) => until('one primary with every other node its standby', () => settled(among), { deadlineMs: deadlineMs, context: roles });
     const lastEpoch = (n: NodeProcess) => n.roleChanges().at(-1)?.epoch ?? 0;
     /** A node other than `old` logs primary at or after log index `from`. */
     const takeover = (old: NodeProcess, t0: number, deadlineMs: number) =>
@@ -83,8 +75,7 @@ for (const backend of backends) {
           }
           return undefined;
         },
-        deadlineMs,
-        roles,
+        { deadlineMs, context: roles },
       );
 
     it('elects one primary; every other node is its standby with the same epoch (the fencing token)', async () => {
@@ -124,7 +115,7 @@ for (const backend of backends) {
       await old.kill('SIGKILL');
       const again = await startLeaseNode({ nodeId: old.nodeId, backend: backend.name, url: server.url, prefix, fenceUrl: fence });
       nodes[nodes.indexOf(old)] = again;
-      const p = await until('a primary in a new term', () => alive().find((n) => n.currentRole() === 'primary' && lastEpoch(n) > oldEpoch), STARTUP_MS, roles);
+      const p = await until('a primary in a new term', () => alive().find((n) => n.currentRole() === 'primary' && lastEpoch(n) > oldEpoch), { deadlineMs: STARTUP_MS, context: roles });
       expect(await waitSettled(alive(), TTL_MS + RETRY_MS + SLACK_MS)).toBe(p);
       // The quiet window is the assertion: nothing changes for two TTLs (a node leading on a
       // lease that is about to expire would lose it within one).
@@ -164,11 +155,11 @@ for (const backend of backends) {
 
     it('a primary paused past the TTL steps down on SIGCONT; the fenced store accepts nothing stale', async () => {
       const old = await waitSettled();
-      await until('writes from the primary', () => store.accepted.some((w) => w.nodeId === old.nodeId), 5_000, roles);
+      await until('writes from the primary', () => store.accepted.some((w) => w.nodeId === old.nodeId), { deadlineMs: 5_000, context: roles });
       const t0 = performance.now();
       old.proc.kill('SIGSTOP');
       const { node, line } = await takeover(old, t0, TTL_MS + RETRY_MS + SLACK_MS);
-      await until('writes from the new primary', () => store.accepted.some((w) => w.nodeId === node.nodeId), 5_000, roles);
+      await until('writes from the new primary', () => store.accepted.some((w) => w.nodeId === node.nodeId), { deadlineMs: 5_000, context: roles });
       await new Promise((r) => setTimeout(r, Math.max(0, TTL_MS - (performance.now() - t0)) + 200));
       const from = old.logs.length;
       old.proc.kill('SIGCONT');

@@ -7,6 +7,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/index.ts';
 import { HaNode } from '../../src/runtime/node.ts';
+import { until } from '../until.ts';
 import { have, RedisServer } from './servers.ts';
 
 describe.skipIf(!have('redis-server'))('redis backend, bad data in Redis', () => {
@@ -31,21 +32,15 @@ describe.skipIf(!have('redis-server'))('redis backend, bad data in Redis', () =>
     const node = new HaNode({ config, logger: pino({ level: 'silent' }) });
     node.start();
     try {
-      const until = async (what: string, probe: () => boolean) => {
-        const end = performance.now() + 5_000;
-        while (!probe()) {
-          if (performance.now() > end) throw new Error(`no ${what} within 5 s: ${JSON.stringify(node.status().droppedPackets)}`);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      };
-      await until('bad-lease drops', () => (node.status().droppedPackets.byReason['bad-lease'] ?? 0) >= 2);
+      const dropped = () => JSON.stringify(node.status().droppedPackets);
+      await until('bad-lease drops', () => (node.status().droppedPackets.byReason['bad-lease'] ?? 0) >= 2, { intervalMs: 20, context: dropped });
       await client.publish('junk-test:events', 'acquired nonsense');
       await client.publish('junk-test:events', '');
-      await until('bad-event drops', () => (node.status().droppedPackets.byReason['bad-event'] ?? 0) === 2);
+      await until('bad-event drops', () => (node.status().droppedPackets.byReason['bad-event'] ?? 0) === 2, { intervalMs: 20, context: dropped });
       expect(node.status().role).not.toBe('primary');
       // Once the foreign value is gone, the node takes the lease as usual.
       await client.del('junk-test:leader');
-      await until('primary', () => node.status().role === 'primary');
+      await until('primary', () => node.status().role === 'primary', { intervalMs: 20, context: dropped });
       expect(node.status().epoch).toBeGreaterThan(0);
     } finally {
       await node.stop(1_000);

@@ -7,13 +7,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeMessage, type HaMessage } from '../../src/transport/codec.ts';
 import { AuthKeyring, sealMessage, StampClock } from '../../src/transport/auth.ts';
 import type { NodeStatus } from '../../src/runtime/status.ts';
-import { randomNetwork, startNode, stopAll, type NodeProcess, type NodeSpec } from './cluster.ts';
+import { randomNetwork, startNode, type NodeProcess, type NodeSpec } from './cluster.ts';
+import { nodesStoppedAfterEach, settled, startPair, STARTUP_MS, type PairMember } from './pair.ts';
 
-const STARTUP_MS = 15_000;
 const dir = mkdtempSync(join(tmpdir(), 'hastate-auth-it-'));
 const KEY_FILE = join(dir, 'auth.key');
 writeFileSync(KEY_FILE, `1:${'s3cret-shared-key-'.repeat(2)}\n`, { mode: 0o600 });
@@ -21,29 +21,8 @@ writeFileSync(KEY_FILE, `1:${'s3cret-shared-key-'.repeat(2)}\n`, { mode: 0o600 }
 const wrongKeys = new AuthKeyring([[1, Buffer.from('not-the-shared-key-at-all')]]);
 const enforce = { mode: 'enforce' as const, keyFile: KEY_FILE };
 
-let nodes: NodeProcess[] = [];
-afterEach(async () => {
-  await stopAll(nodes);
-  nodes = [];
-});
-
-async function pair(a: Partial<NodeSpec> & { nodeId: string }, b: Partial<NodeSpec> & { nodeId: string }, extra: Partial<NodeSpec> = {}) {
-  const net = randomNetwork();
-  // A 2 s election window: two processes compiling on a loaded machine still meet inside it, so
-  // the expected node (by priority, then IP) wins rather than whichever started first.
-  const [na, nb] = await Promise.all([startNode({ ...net, windowSeconds: 2, ...extra, ...a }), startNode({ ...net, windowSeconds: 2, ...extra, ...b })]);
-  nodes.push(na, nb);
-  return { net, a: na, b: nb };
-}
-
-async function settled(primary: NodeProcess, standby: NodeProcess) {
-  await Promise.all([primary.waitForRole('primary', STARTUP_MS), standby.waitForRole('standby', STARTUP_MS)]);
-  const [p, s] = await Promise.all([
-    primary.waitForStatus('a standby peer', (st) => st.peers.some((x) => x.nodeId === standby.nodeId && x.role === 'standby'), STARTUP_MS),
-    standby.waitForStatus(`primary ${primary.nodeId}`, (st) => st.primaryId === primary.nodeId && st.lastPrimaryHeartbeatAgeMs !== null, STARTUP_MS),
-  ]);
-  return { p, s };
-}
+const nodes = nodesStoppedAfterEach();
+const pair = (a: PairMember, b: PairMember, extra: Partial<NodeSpec> = {}) => startPair(nodes, a, b, extra);
 
 async function forger() {
   const sock = dgram.createSocket({ type: 'udp4', reuseAddr: true });

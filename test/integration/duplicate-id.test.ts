@@ -7,23 +7,14 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
-import { randomNetwork, startNode, stopAll, type NodeProcess } from './cluster.ts';
+import { describe, expect, it } from 'vitest';
+import { randomNetwork, startNode, type NodeProcess } from './cluster.ts';
+import { INTERVAL_MS, nodesStoppedAfterEach, SLACK_MS, STARTUP_MS, TIMEOUT_MS, WINDOW_SECONDS } from './pair.ts';
 
-const INTERVAL_MS = 200;
-const TIMEOUT_MS = 600;
-const WINDOW_SECONDS = 2;
-/** Process start-up (tsx compile) and scheduling noise on a loaded 2-core machine. */
-const STARTUP_MS = 15_000;
-const SLACK_MS = 1_500;
 /** How long the conflict is watched: 25 heartbeat intervals. */
 const CONFLICT_WATCH_MS = 5_000;
 
-let nodes: NodeProcess[] = [];
-afterEach(async () => {
-  await stopAll(nodes);
-  nodes = [];
-});
+const nodes = nodesStoppedAfterEach();
 
 async function healthz(n: NodeProcess): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${n.statusPort}/healthz`, { signal: AbortSignal.timeout(2000) });

@@ -1,43 +1,12 @@
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
-import { randomNetwork, startNode, stopAll, type NodeProcess } from './cluster.ts';
+import { describe, expect, it } from 'vitest';
+import { randomNetwork, startNode } from './cluster.ts';
+import { INTERVAL_MS, nodesStoppedAfterEach, settled, SLACK_MS, startPair, STARTUP_MS, TIMEOUT_MS, type PairMember } from './pair.ts';
 
-// Short timings keep the suite fast; the bounds below are stated in terms of them.
-const INTERVAL_MS = 200;
-const TIMEOUT_MS = 600;
-/**
- * The election window the pair tests use: wide enough that two processes started together
- * (each compiling its TypeScript on a loaded 2-core machine) still meet inside it, because the
- * rule under test (priority, then lowest IP) only applies to nodes that do.
- */
-const WINDOW_SECONDS = 2;
-/** Process start-up (tsx compile) and scheduling noise on a loaded 2-core CI machine. */
-const STARTUP_MS = 15_000;
-const SLACK_MS = 1_500;
-
-let nodes: NodeProcess[] = [];
-afterEach(async () => {
-  await stopAll(nodes);
-  nodes = [];
-});
-
-async function pair(a: { nodeId: string; priority?: number }, b: { nodeId: string; priority?: number }) {
-  const net = randomNetwork();
-  const [na, nb] = await Promise.all([startNode({ ...net, windowSeconds: WINDOW_SECONDS, ...a }), startNode({ ...net, windowSeconds: WINDOW_SECONDS, ...b })]);
-  nodes.push(na, nb);
-  return { net, a: na, b: nb };
-}
-
-async function settled(primary: NodeProcess, standby: NodeProcess) {
-  await Promise.all([primary.waitForRole('primary', STARTUP_MS), standby.waitForRole('standby', STARTUP_MS)]);
-  // Both must agree, and stay agreed for a few heartbeats.
-  const [p, s] = await Promise.all([
-    primary.waitForStatus('a standby peer', (st) => st.peers.some((x) => x.nodeId === standby.nodeId && x.role === 'standby'), STARTUP_MS),
-    standby.waitForStatus(`primary ${primary.nodeId}`, (st) => st.primaryId === primary.nodeId && st.lastPrimaryHeartbeatAgeMs !== null, STARTUP_MS),
-  ]);
-  return { p, s };
-}
+// Short timings keep the suite fast; the bounds below are stated in terms of them (pair.ts).
+const nodes = nodesStoppedAfterEach();
+const pair = (a: PairMember, b: PairMember) => startPair(nodes, a, b);
 
 describe('two real nodes on loopback multicast', () => {
   it('elect by priority: the higher priority wins even with the higher IP', async () => {

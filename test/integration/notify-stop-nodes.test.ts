@@ -6,14 +6,11 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { randomNetwork, startNode, stopAll, type NodeProcess } from './cluster.ts';
+import { describe, expect, it } from 'vitest';
+import { randomNetwork, startNode } from './cluster.ts';
+import { nodesStoppedAfterEach } from './pair.ts';
 
-let nodes: NodeProcess[] = [];
-afterEach(async () => {
-  await stopAll(nodes);
-  nodes = [];
-});
+const nodes = nodesStoppedAfterEach();
 
 describe('notify.stop', () => {
   it('runs when a real primary node process gets SIGTERM, after the node stopped, before the process exits', async () => {

@@ -9,21 +9,17 @@
  * heartbeat, where the next regular one is 300 ms away, outside the window.
  */
 import dgram from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
-import { randomNetwork, startNode, stopAll, type NodeProcess } from './cluster.ts';
+import { describe, expect, it } from 'vitest';
+import { randomNetwork, startNode } from './cluster.ts';
+import { nodesStoppedAfterEach, STARTUP_MS } from './pair.ts';
 import { seedInitialElection } from './seed-peer.ts';
 
 const SCALE = 0.1;
 const INTERVAL_MS = 3_000 * SCALE;
 const SEED_WINDOW_MS = 2_000 * SCALE;
 const TRIALS = 8;
-const STARTUP_MS = 15_000;
 
-let nodes: NodeProcess[] = [];
-afterEach(async () => {
-  await stopAll(nodes);
-  nodes = [];
-});
+const nodes = nodesStoppedAfterEach();
 
 /** Resolves at the next primary heartbeat from `nodeId` seen on the group, or rejects at the deadline. */
 function nextHeartbeat(socket: dgram.Socket, nodeId: string, deadlineMs: number): Promise<void> {

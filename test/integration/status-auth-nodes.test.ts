@@ -9,8 +9,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, randomNetwork, startNode, stopAll, type NodeProcess } from './cluster.ts';
+import { describe, expect, it } from 'vitest';
+import { CLI, randomNetwork, startNode, type NodeProcess } from './cluster.ts';
+import { nodesStoppedAfterEach } from './pair.ts';
 
 const run = promisify(execFile);
 const TOKEN = '0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f';
@@ -23,11 +24,7 @@ writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
 const wrongFile = join(dir, 'wrong.token');
 writeFileSync(wrongFile, `${TOKEN.slice(1)}x\n`, { mode: 0o600 });
 
-let nodes: NodeProcess[] = [];
-afterEach(async () => {
-  await stopAll(nodes);
-  nodes = [];
-});
+const nodes = nodesStoppedAfterEach();
 
 const resign = (host: string, node: NodeProcess, headers: Record<string, string> = {}) =>
   fetch(`http://${host}:${node.statusPort}/resign`, { method: 'POST', headers, signal: AbortSignal.timeout(5_000) });
