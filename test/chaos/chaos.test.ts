@@ -9,7 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { NodeProcess } from '../integration/cluster.ts';
+import { describeNodes, type NodeProcess } from '../integration/cluster.ts';
+import { until } from '../until.ts';
 import { hasNetem, Lab, labAvailable } from './lab.ts';
 
 const available = labAvailable();
@@ -39,15 +40,6 @@ afterAll(() => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, probe: () => T | undefined | false, deadlineMs: number, nodes: NodeProcess[]): Promise<T> {
-  const end = performance.now() + deadlineMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (performance.now() > end) throw new Error(`no ${what} within ${deadlineMs} ms:\n${nodes.map((n) => `${n.nodeId} (${n.currentRole()}):\n${n.tail(8)}`).join('\n')}`);
-    await sleep(10);
-  }
-}
 
 const roles = (nodes: NodeProcess[]) => nodes.map((n) => n.currentRole());
 const epochOf = (n: NodeProcess) => n.roleChanges().at(-1)?.epoch ?? 0;
@@ -71,14 +63,14 @@ function expectEpochsNeverDecrease(nodes: NodeProcess[]): void {
 
 async function pair(l: Lab, spec: { cpu?: [number, number] } = {}): Promise<NodeProcess[]> {
   const nodes = [0, 1].map((i) => l.startNode(i, { ...timing, ...(spec.cpu ? { cpu: spec.cpu[i]! } : {}) }));
-  await until('first election', () => onePrimary(nodes), 15_000, nodes);
+  await until('first election', () => onePrimary(nodes), { deadlineMs: 15_000, context: () => describeNodes(nodes) });
   return nodes;
 }
 
 /** After a fault: one primary within `boundMs`, then no role change for QUIET_MS. Returns ms to converge. */
 async function convergesAndStays(nodes: NodeProcess[], boundMs: number): Promise<number> {
   const t0 = performance.now();
-  await until('a single primary', () => onePrimary(nodes), boundMs, nodes);
+  await until('a single primary', () => onePrimary(nodes), { deadlineMs: boundMs, context: () => describeNodes(nodes) });
   const converged = performance.now() - t0;
   const before = changes(nodes);
   await sleep(QUIET_MS);
@@ -111,7 +103,7 @@ describe.skipIf(!available.ok)('chaos lab (network namespaces, real multicast)',
     const nodes = await pair(lab);
     const standbyIdx = nodes.findIndex((n) => n.currentRole() === 'standby');
     lab.linkDown(standbyIdx);
-    await until('a primary on each side', () => nodes.every((n) => n.currentRole() === 'primary'), T_MS + I_MS + SLACK_MS, nodes);
+    await until('a primary on each side', () => nodes.every((n) => n.currentRole() === 'primary'), { deadlineMs: T_MS + I_MS + SLACK_MS, context: () => describeNodes(nodes) });
     const sideEpochs = nodes.map(epochOf);
     lab.linkUp(standbyIdx);
     const resolveMs = await convergesAndStays(nodes, 2 * I_MS + SLACK_MS);

@@ -2,24 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatConfigProblem } from '../../src/errors.ts';
 import { MAX_FILE_BYTES, parseConfigDocument, readConfigDocument } from '../../src/config/index.ts';
+import { problemsOf } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hastate-document-'));
 function write(name: string, content: string | Buffer): string {
   const path = join(dir, name);
   writeFileSync(path, content);
   return path;
-}
-
-function problemsOf(f: () => unknown): string[] {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems.map(formatConfigProblem);
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('an application reading its own parts of the file (readConfigDocument)', () => {

@@ -207,6 +207,11 @@ export function spawnNode(spec: NodeSpec, statusPort: number, haLines: string[],
   return new NodeProcess(spec, statusPort, proc);
 }
 
+/** Each node's id, role and recent log lines: what a failed wait on several nodes prints. */
+export function describeNodes(nodes: NodeProcess[], lines = 8): string {
+  return nodes.map((n) => `${n.nodeId} (${n.currentRole()}):\n${n.tail(lines)}`).join('\n');
+}
+
 export async function stopAll(nodes: NodeProcess[]) {
   await Promise.all(nodes.map((n) => (n.proc.exitCode === null && n.proc.signalCode === null ? n.kill('SIGKILL') : n.exited)));
 }
