@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stopAll, type NodeProcess } from '../integration/cluster.ts';
 import { FenceStore } from './fence-store.ts';
 import { LEASE, startLeaseNode } from './lease-cluster.ts';
-import { EtcdServer, have, RedisServer, type TestServer } from './servers.ts';
+import { BACKENDS, type TestServer } from './servers.ts';
 
 const STARTUP_MS = 20_000;
 const SLACK_MS = 1_500;
@@ -18,17 +18,13 @@ const RETRY_MS = LEASE.retryPeriodSeconds * 1000;
 /** How long the refused twin is watched: several TTLs, in which it must never campaign successfully. */
 const WATCH_MS = 3 * TTL_MS;
 
-const backends = [
-  { name: 'redis' as const, available: have('redis-server'), create: () => RedisServer.create() },
-  { name: 'etcd' as const, available: have('etcd'), create: () => EtcdServer.create() },
-];
 
 async function get(n: NodeProcess, path: string): Promise<{ status: number; text: string }> {
   const res = await fetch(`http://127.0.0.1:${n.statusPort}${path}`, { signal: AbortSignal.timeout(2_000) });
   return { status: res.status, text: await res.text() };
 }
 
-for (const backend of backends) {
+for (const backend of BACKENDS) {
   describe.skipIf(!backend.available)(`backend ${backend.name}: a second process with a live node id`, () => {
     let server: TestServer;
     let store: FenceStore;

@@ -9,7 +9,7 @@ import { stopAll, type NodeProcess } from '../integration/cluster.ts';
 import { until } from '../until.ts';
 import { FenceStore } from './fence-store.ts';
 import { LEASE, startLeaseNode } from './lease-cluster.ts';
-import { EtcdServer, have, RedisServer, type TestServer } from './servers.ts';
+import { BACKENDS, type TestServer } from './servers.ts';
 
 const STARTUP_MS = 20_000;
 /** Scheduling noise on a loaded 2-core machine, added to every bound the design states. */
@@ -18,14 +18,10 @@ const TTL_MS = LEASE.ttlSeconds * 1000;
 const DEADLINE_MS = LEASE.renewDeadlineSeconds * 1000;
 const RETRY_MS = LEASE.retryPeriodSeconds * 1000;
 
-const backends = [
-  { name: 'redis' as const, available: have('redis-server'), create: () => RedisServer.create() },
-  { name: 'etcd' as const, available: have('etcd'), create: () => EtcdServer.create() },
-];
-for (const b of backends) if (!b.available) console.warn(`backend tests for ${b.name} skipped: its server is not installed (apt-get install ${b.name === 'redis' ? 'redis-server' : 'etcd-server'})`);
+for (const b of BACKENDS) if (!b.available) console.warn(`backend tests for ${b.name} skipped: its server is not installed (apt-get install ${b.name === 'redis' ? 'redis-server' : 'etcd-server'})`);
 
 
-for (const backend of backends) {
+for (const backend of BACKENDS) {
   describe.skipIf(!backend.available).each([2, 5])(`backend ${backend.name} with %i nodes`, (count) => {
     let server: TestServer;
     let store: FenceStore;

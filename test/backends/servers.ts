@@ -128,3 +128,9 @@ export class EtcdServer extends Server {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** The lease backends the tests run against; a test skips the ones whose server is not installed. */
+export const BACKENDS = [
+  { name: 'redis' as const, available: have('redis-server'), create: (): Promise<TestServer> => RedisServer.create() },
+  { name: 'etcd' as const, available: have('etcd'), create: (): Promise<TestServer> => EtcdServer.create() },
+];

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeMessage, type HaMessage } from '../../src/transport/codec.ts';
 import { AuthKeyring, sealMessage, StampClock } from '../../src/transport/auth.ts';
 import type { NodeStatus } from '../../src/runtime/status.ts';
-import { randomNetwork, startNode, type NodeProcess, type NodeSpec } from './cluster.ts';
+import { groupSender, randomNetwork, startNode, type NodeProcess, type NodeSpec } from './cluster.ts';
 import { nodesStoppedAfterEach, settled, startPair, STARTUP_MS, type PairMember } from './pair.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hastate-auth-it-'));
@@ -23,14 +23,6 @@ const enforce = { mode: 'enforce' as const, keyFile: KEY_FILE };
 
 const nodes = nodesStoppedAfterEach();
 const pair = (a: PairMember, b: PairMember, extra: Partial<NodeSpec> = {}) => startPair(nodes, a, b, extra);
-
-async function forger() {
-  const sock = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
-  sock.setMulticastInterface('127.0.0.1');
-  sock.setMulticastTTL(1);
-  return sock;
-}
 
 const sendAll = (sock: dgram.Socket, data: Buffer[], net: { group: string; port: number }) =>
   Promise.all(data.map((d) => new Promise<void>((r) => sock.send(d, net.port, net.group, () => r()))));
@@ -47,7 +39,7 @@ describe('authenticated heartbeats on real sockets', () => {
     const { net, a, b } = await pair({ nodeId: '127.0.0.2', priority: 10 }, { nodeId: '127.0.0.3' });
     const { p } = await settled(a, b);
     const from = a.logs.length;
-    const sock = await forger();
+    const sock = await groupSender();
     await sendAll(sock, [encodeMessage(forgedPrimary(p.epoch + 1, 1))], net);
     sock.close();
     const yielded = await a.waitForLog('yield to the forgery', (l) => l.event === 'role-change' && l.from === 'primary', 5_000, from);
@@ -74,7 +66,7 @@ describe('authenticated heartbeats on real sockets', () => {
     const unknownKey = sealMessage(encodeMessage(forgedPrimary(epoch, 200)), new AuthKeyring([[9, Buffer.alloc(16, 1)]]), 9, stamps.next(Date.now()));
     const stale = sealMessage(encodeMessage(forgedPrimary(epoch, 201)), wrongKeys, 1, (Date.now() - 3_600_000) * 1024);
     const sent = [...badTag, ...impostor, ...untagged, unknownKey, stale, replay];
-    const sock = await forger();
+    const sock = await groupSender();
     await sendAll(sock, sent, net);
     sock.close();
 
@@ -129,7 +121,7 @@ describe('authenticated heartbeats on real sockets', () => {
     const timeoutMs = 1_500;
     const { net, a, b } = await pair({ nodeId: '127.0.0.2', priority: 10 }, { nodeId: '127.0.0.3' }, { auth: enforce, intervalSeconds: 0.2, timeoutSeconds: timeoutMs / 1000 });
     const before = await settled(a, b);
-    const sock = await forger();
+    const sock = await groupSender();
     // Precomputed so the sender spends its time sending: wrong-key tags with fresh stamps
     // (the expensive case, a full HMAC each), claiming the real primary's id and others.
     const stamps = new StampClock();

@@ -3,6 +3,7 @@
  * Every wait has a deadline and fails with the node's recent log lines, never a bare timeout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,6 +41,15 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** A UDP socket on loopback for sending datagrams of the test's own making to a group (TTL 1: they stay on the host). */
+export async function groupSender(): Promise<dgram.Socket> {
+  const sock = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  sock.setMulticastInterface('127.0.0.1');
+  sock.setMulticastTTL(1);
+  return sock;
 }
 
 export interface NodeSpec {

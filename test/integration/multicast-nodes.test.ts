@@ -1,7 +1,6 @@
-import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { randomNetwork, startNode } from './cluster.ts';
+import { groupSender, randomNetwork, startNode } from './cluster.ts';
 import { INTERVAL_MS, nodesStoppedAfterEach, settled, SLACK_MS, startPair, STARTUP_MS, TIMEOUT_MS, type PairMember } from './pair.ts';
 
 // Short timings keep the suite fast; the bounds below are stated in terms of them (pair.ts).
@@ -50,9 +49,7 @@ describe('two real nodes on loopback multicast', () => {
   it('garbage datagrams on the group are dropped, counted by reason, and change nothing', async () => {
     const { net, a, b } = await pair({ nodeId: '127.0.0.2' }, { nodeId: '127.0.0.3' });
     const before = await settled(a, b);
-    const sock = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
-    sock.setMulticastInterface('127.0.0.1');
+    const sock = await groupSender();
     const valid = Buffer.alloc(52);
     valid.writeUInt16BE(0xbea7, 0);
     valid.writeUInt8(2, 2);
