@@ -4,7 +4,8 @@
  * started together and awaited until they agree on who is primary.
  * Vitest-only (it registers hooks); the bench scripts use cluster.ts alone.
  */
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
+import type { NodeStatus } from '../../src/runtime/status.ts';
 import { randomNetwork, startNode, stopAll, type NodeProcess, type NodeSpec } from './cluster.ts';
 
 /** The heartbeat interval and timeout startNode gives a node unless its spec says otherwise. */
@@ -48,4 +49,12 @@ export async function settled(primary: NodeProcess, standby: NodeProcess) {
     standby.waitForStatus(`primary ${primary.nodeId}`, (st) => st.primaryId === primary.nodeId && st.lastPrimaryHeartbeatAgeMs !== null, STARTUP_MS),
   ]);
   return { p, s };
+}
+
+/** After a disturbance: `primary` and `standby` still hold their roles, with no role change and the epoch `before` saw. */
+export async function expectNothingMoved(primary: NodeProcess, standby: NodeProcess, before: { p: NodeStatus; s: NodeStatus }) {
+  const [ea, eb] = await Promise.all([primary.status(), standby.status()]);
+  expect([ea.role, eb.role]).toEqual(['primary', 'standby']);
+  expect([ea.roleChanges, eb.roleChanges]).toEqual([before.p.roleChanges, before.s.roleChanges]);
+  expect(ea.epoch).toBe(before.p.epoch);
 }

@@ -1,17 +1,13 @@
 /** BMC receiver on real loopback multicast: the primary processes into the repository, a standby drops, garbage is counted. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bmcReceiver } from '../../src/reference/bmc.ts';
 import { encodeBmcStatus } from '../../src/reference/protocol.ts';
 import { Repository } from '../../src/reference/repository.ts';
-import { serviceHarness, type ServiceHarness } from '../../src/testing/service-harness.ts';
+import { serviceHarness } from '../../src/testing/service-harness.ts';
 import { until } from '../until.ts';
-import { randomGroup, sendTo } from './helpers.ts';
+import { harnessesStoppedAfterEach, randomGroup, sendTo } from './helpers.ts';
 
-let harnesses: ServiceHarness[] = [];
-afterEach(async () => {
-  await Promise.all(harnesses.map((h) => h.stop()));
-  harnesses = [];
-});
+const harnesses = harnessesStoppedAfterEach();
 
 describe('BMC receiver', () => {
   it('processes on the primary, drops on the standby, and switches with the role', async () => {

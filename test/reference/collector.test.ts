@@ -1,17 +1,15 @@
 /** The data collector on a real HTTP stand-in: runs in every role, keeps data through failures, flags staleness, bounds slow calls. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/reference/api-client.ts';
 import { startApiStandIn, type ApiStandIn } from '../../src/reference/api-stand-in.ts';
 import { dataCollector } from '../../src/reference/collector.ts';
 import { Repository } from '../../src/reference/repository.ts';
-import { serviceHarness, type ServiceHarness } from '../../src/testing/service-harness.ts';
+import { serviceHarness } from '../../src/testing/service-harness.ts';
 import { until } from '../until.ts';
+import { harnessesStoppedAfterEach } from './helpers.ts';
 
 let standIn: ApiStandIn | null = null;
-let harnesses: ServiceHarness[] = [];
-afterEach(async () => {
-  await Promise.all(harnesses.map((h) => h.stop()));
-  harnesses = [];
+const harnesses = harnessesStoppedAfterEach(async () => {
   await standIn?.close();
   standIn = null;
 });

@@ -1,4 +1,16 @@
 import dgram from 'node:dgram';
+import { afterEach } from 'vitest';
+import type { ServiceHarness } from '../../src/testing/service-harness.ts';
+
+/** The list a test file pushes its service harnesses into: after each test all are stopped, then `after` runs (e.g. closing the API stand-in they used). */
+export function harnessesStoppedAfterEach(after?: () => Promise<void>): ServiceHarness[] {
+  const harnesses: ServiceHarness[] = [];
+  afterEach(async () => {
+    await Promise.all(harnesses.splice(0).map((h) => h.stop()));
+    await after?.();
+  });
+  return harnesses;
+}
 
 /** A random administratively scoped group and a block of three ports, so parallel test files do not meet. */
 export function randomGroup() {
