@@ -1,20 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderEffectiveConfig } from '../../src/config/index.ts';
 import { parseKeyText } from '../../src/config/auth-keys.ts';
-import { parse, problems } from './helpers.ts';
+import { parse, problems, secretFiles } from './helpers.ts';
 
 const SECRET = 'f3a9c0ffee5eed5a1tb0a7d1c3e5f7a9';
 const NEXT = 'b'.repeat(40);
-const dir = mkdtempSync(join(tmpdir(), 'hastate-auth-'));
-const keyFile = (name: string, text: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, text, { mode: 0o600 });
-  return path;
-};
+const { dir, write: keyFile } = secretFiles('hastate-auth-');
 
 describe('ha.auth configuration', () => {
   it('defaults to off with no keys', () => {

@@ -1,10 +1,23 @@
-import type { NetworkInterfaceInfo } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir, type NetworkInterfaceInfo } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import { ConfigError, formatConfigProblem, HastateError } from '../../src/errors.ts';
 import { parseConfigText, type HastateConfig } from '../../src/config/index.ts';
 import { REFERENCE_KEYS, type ReferenceConfig } from '../../src/reference/config.ts';
 
 export const FILE = 'cfg.yaml';
+
+/** A fresh temporary directory, and a writer of owner-only (0600) files in it, as key and token files must be. */
+export function secretFiles(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const write = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text, { mode: 0o600 });
+    return path;
+  };
+  return { dir, write };
+}
 
 const info = (address: string, internal: boolean): NetworkInterfaceInfo => ({
   address, netmask: '255.0.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal, cidr: `${address}/8`,

@@ -3,20 +3,13 @@
  * config names, every problem names the key (and line) to fix, and the token itself appears
  * in no message and no rendering.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderEffectiveConfig } from '../../src/config/index.ts';
-import { parse, problems } from './helpers.ts';
+import { parse, problems, secretFiles } from './helpers.ts';
 
 const TOKEN = '9f8e7d6c5b4a39281706f5e4d3c2b1a0';
-const dir = mkdtempSync(join(tmpdir(), 'hastate-token-'));
-const file = (name: string, text: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, text, { mode: 0o600 });
-  return path;
-};
+const { dir, write: file } = secretFiles('hastate-token-');
 
 describe('status token configuration', () => {
   it('defaults to no token', () => {
