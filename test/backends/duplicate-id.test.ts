@@ -18,7 +18,6 @@ const RETRY_MS = LEASE.retryPeriodSeconds * 1000;
 /** How long the refused twin is watched: several TTLs, in which it must never campaign successfully. */
 const WATCH_MS = 3 * TTL_MS;
 
-
 async function get(n: NodeProcess, path: string): Promise<{ status: number; text: string }> {
   const res = await fetch(`http://127.0.0.1:${n.statusPort}${path}`, { signal: AbortSignal.timeout(2_000) });
   return { status: res.status, text: await res.text() };

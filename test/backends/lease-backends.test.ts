@@ -20,7 +20,6 @@ const RETRY_MS = LEASE.retryPeriodSeconds * 1000;
 
 for (const b of BACKENDS) if (!b.available) console.warn(`backend tests for ${b.name} skipped: its server is not installed (apt-get install ${b.name === 'redis' ? 'redis-server' : 'etcd-server'})`);
 
-
 for (const backend of BACKENDS) {
   describe.skipIf(!backend.available).each([2, 5])(`backend ${backend.name} with %i nodes`, (count) => {
     let server: TestServer;

@@ -40,7 +40,6 @@ afterAll(() => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-
 const roles = (nodes: NodeProcess[]) => nodes.map((n) => n.currentRole());
 const epochOf = (n: NodeProcess) => n.roleChanges().at(-1)?.epoch ?? 0;
 /** Converged: one primary, every other node standby, all at the primary's epoch. */

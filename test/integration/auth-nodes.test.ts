@@ -12,7 +12,7 @@ import { encodeMessage, type HaMessage } from '../../src/transport/codec.ts';
 import { AuthKeyring, sealMessage, StampClock } from '../../src/transport/auth.ts';
 import type { NodeStatus } from '../../src/runtime/status.ts';
 import { groupSender, randomNetwork, startNode, type NodeProcess, type NodeSpec } from './cluster.ts';
-import { expectNothingMoved, nodesStoppedAfterEach, settled, startPair, STARTUP_MS, type PairMember } from './pair.ts';
+import { expectNothingMoved, moreDrops, nodesStoppedAfterEach, settled, startPair, STARTUP_MS, type PairMember } from './pair.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hastate-auth-it-'));
 const KEY_FILE = join(dir, 'auth.key');
@@ -70,15 +70,7 @@ describe('authenticated heartbeats on real sockets', () => {
     await sendAll(sock, sent, net);
     sock.close();
 
-    const after = await Promise.all(
-      [a, b].map((n, i) =>
-        n.waitForStatus(
-          `${sent.length} more drops`,
-          (s) => s.droppedPackets.total - [before.p, before.s][i]!.droppedPackets.total >= sent.length,
-          5_000,
-        ),
-      ),
-    );
+    const after = await moreDrops(a, b, before, sent.length, 5_000);
     for (const [i, s] of after.entries()) {
       const was = [before.p, before.s][i]!;
       expect(drops(s, 'auth-bad-tag') - drops(was, 'auth-bad-tag')).toBe(badTag.length + impostor.length);

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { groupSender, randomNetwork, startNode } from './cluster.ts';
-import { expectNothingMoved, INTERVAL_MS, nodesStoppedAfterEach, settled, SLACK_MS, startPair, STARTUP_MS, TIMEOUT_MS, type PairMember } from './pair.ts';
+import { expectNothingMoved, INTERVAL_MS, moreDrops, nodesStoppedAfterEach, settled, SLACK_MS, startPair, STARTUP_MS, TIMEOUT_MS, type PairMember } from './pair.ts';
 
 // Short timings keep the suite fast; the bounds below are stated in terms of them (pair.ts).
 const nodes = nodesStoppedAfterEach();
@@ -70,15 +70,7 @@ describe('two real nodes on loopback multicast', () => {
     for (const d of sent) await new Promise<void>((r) => sock.send(d, net.port, net.group, () => r()));
     sock.close();
     // Every node must have counted every datagram as dropped (reasons included) before we judge.
-    const [sa, sb] = await Promise.all(
-      [a, b].map((n, i) =>
-        n.waitForStatus(
-          `${sent.length} more drops`,
-          (s) => s.droppedPackets.total - [before.p, before.s][i]!.droppedPackets.total >= sent.length,
-          5_000,
-        ),
-      ),
-    );
+    const [sa, sb] = await moreDrops(a, b, before, sent.length, 5_000);
     for (const s of [sa!, sb!]) {
       expect(s.droppedPackets.byReason).toMatchObject({ magic: expect.any(Number), type: 1, role: 1, 'node-id': 1, length: expect.any(Number) });
     }

@@ -58,3 +58,12 @@ export async function expectNothingMoved(primary: NodeProcess, standby: NodeProc
   expect([ea.roleChanges, eb.roleChanges]).toEqual([before.p.roleChanges, before.s.roleChanges]);
   expect(ea.epoch).toBe(before.p.epoch);
 }
+
+/** Waits until each of the pair has counted at least `count` more dropped datagrams than `before` showed; returns both statuses. */
+export function moreDrops(primary: NodeProcess, standby: NodeProcess, before: { p: NodeStatus; s: NodeStatus }, count: number, deadlineMs: number): Promise<NodeStatus[]> {
+  return Promise.all(
+    [primary, standby].map((n, i) =>
+      n.waitForStatus(`${count} more drops`, (s) => s.droppedPackets.total - [before.p, before.s][i]!.droppedPackets.total >= count, deadlineMs),
+    ),
+  );
+}

@@ -22,7 +22,6 @@ function config(extra = '') {
   );
 }
 
-
 describe('HaNode', () => {
   it('a lone node on real multicast becomes primary and reports it in status and to listeners', async () => {
     const node = new HaNode({ config: config(), logger: silent });

@@ -18,7 +18,6 @@ const silent = pino({ level: 'silent' });
 const change = (from: RoleChange['from'], to: RoleChange['to'], epoch = 3): RoleChange => ({ from, to, epoch, primaryId: to === 'primary' ? 'n1' : 'n2', reason: 'test' });
 const cfg = (over: Partial<NotifyConfig>): NotifyConfig => ({ primary: '', standby: '', fault: '', stop: '', timeoutMs: 5_000, ...over });
 
-
 let stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
   await Promise.all(stops.map((s) => s()));

@@ -26,7 +26,6 @@ function config(net: { group: string; port: number }, nodeId: string, extra = ''
   );
 }
 
-
 describe('leaderJobs', () => {
   it('a running primary task is aborted before the node reports leaving primary; onStoppedLeading follows', async () => {
     const order: string[] = [];
