@@ -1,7 +1,7 @@
 /** Shared helpers for the status server tests: raw HTTP requests and an SSE reader with deadlines. */
 import http from 'node:http';
-import { performance } from 'node:perf_hooks';
 import type { NodeStatus } from '../../src/runtime/status.ts';
+import { until } from '../until.ts';
 
 export function fakeStatus(over: Partial<NodeStatus> = {}): NodeStatus {
   return {
@@ -98,16 +98,19 @@ export async function openEvents(base: string) {
     res,
     events,
     ended: () => ended,
-    async next(what: string, pred: (e: SseEvent) => boolean, deadlineMs = 5000): Promise<SseEvent> {
-      const stop = performance.now() + deadlineMs;
-      for (;;) {
-        while (consumed < events.length) {
-          const e = events[consumed++]!;
-          if (pred(e)) return e;
-        }
-        if (performance.now() > stop) throw new Error(`no ${what} event within ${deadlineMs} ms; got ${JSON.stringify(events.map((e) => e.type))}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+    /** The next event (after those already returned or passed over) that matches `pred`. */
+    next(what: string, pred: (e: SseEvent) => boolean, deadlineMs = 5000): Promise<SseEvent> {
+      return until(
+        `a ${what} event`,
+        () => {
+          while (consumed < events.length) {
+            const e = events[consumed++]!;
+            if (pred(e)) return e;
+          }
+          return undefined;
+        },
+        { deadlineMs, context: () => `got ${JSON.stringify(events.map((e) => e.type))}` },
+      );
     },
     close: () => controller.abort(),
   };
