@@ -13,24 +13,19 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stopAll, type NodeProcess } from '../integration/cluster.ts';
 import { FenceStore } from './fence-store.ts';
 import { LEASE, startLeaseNode } from './lease-cluster.ts';
-import { EtcdServer, have, RedisServer, type TestServer } from './servers.ts';
+import { BACKENDS, type TestServer } from './servers.ts';
 
 const STARTUP_MS = 20_000;
 /** Scheduling noise on a loaded 2-core machine, added to every bound the design states. */
 const SLACK_MS = 2_000;
 const DEADLINE_MS = LEASE.renewDeadlineSeconds * 1000;
 
-const backends = [
-  { name: 'redis' as const, available: have('redis-server'), create: () => RedisServer.create() },
-  { name: 'etcd' as const, available: have('etcd'), create: () => EtcdServer.create() },
-];
-
 async function healthz(n: NodeProcess): Promise<{ code: number; body: { role?: string; reason?: string } }> {
   const res = await fetch(`http://127.0.0.1:${n.statusPort}/healthz`, { signal: AbortSignal.timeout(2_000) });
   return { code: res.status, body: (await res.json()) as { role?: string; reason?: string } };
 }
 
-for (const backend of backends) {
+for (const backend of BACKENDS) {
   describe.skipIf(!backend.available)(`backend ${backend.name}: the coordinator lost`, () => {
     let server: TestServer;
     let store: FenceStore;
