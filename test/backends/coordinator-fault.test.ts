@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { stopAll, type NodeProcess } from '../integration/cluster.ts';
+import type { NodeProcess } from '../integration/cluster.ts';
 import { FenceStore } from './fence-store.ts';
-import { LEASE, startLeaseNode } from './lease-cluster.ts';
+import { LEASE, startLeaseNode, stopLeaseCluster } from './lease-cluster.ts';
 import { BACKENDS, type TestServer } from './servers.ts';
 
 const STARTUP_MS = 20_000;
@@ -46,12 +46,7 @@ for (const backend of BACKENDS) {
         ),
       );
     });
-    afterEach(async () => {
-      await stopAll(nodes);
-      nodes = [];
-      await store.close();
-      await server.destroy();
-    });
+    afterEach(() => stopLeaseCluster(nodes, store, server));
 
     it('primary and standby go to unknown, run notify.fault, answer /healthz 503; after a restart one primary in a higher term', async () => {
       const primary = await eventually(() => nodes.find((n) => n.currentRole() === 'primary'), STARTUP_MS);

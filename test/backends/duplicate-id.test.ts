@@ -6,9 +6,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { stopAll, type NodeProcess } from '../integration/cluster.ts';
+import type { NodeProcess } from '../integration/cluster.ts';
 import { FenceStore } from './fence-store.ts';
-import { LEASE, startLeaseNode } from './lease-cluster.ts';
+import { LEASE, startLeaseNode, stopLeaseCluster } from './lease-cluster.ts';
 import { BACKENDS, type TestServer } from './servers.ts';
 
 const STARTUP_MS = 20_000;
@@ -36,12 +36,7 @@ for (const backend of BACKENDS) {
       const prefix = backend.name === 'redis' ? `hs-dup-${Math.random().toString(36).slice(2, 8)}` : `/hs-dup/${Math.random().toString(36).slice(2, 8)}`;
       spec = { nodeId: 'node-1', backend: backend.name, url: server.url, prefix, fenceUrl: await store.listen() };
     });
-    afterEach(async () => {
-      await stopAll(nodes);
-      nodes = [];
-      await store.close();
-      await server.destroy();
-    });
+    afterEach(() => stopLeaseCluster(nodes, store, server));
 
     it('is refused while the first lives, and takes the id over once the first is gone', async () => {
       const first = await startLeaseNode(spec);

@@ -5,10 +5,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { stopAll, type NodeProcess } from '../integration/cluster.ts';
+import type { NodeProcess } from '../integration/cluster.ts';
 import { until } from '../until.ts';
 import { FenceStore } from './fence-store.ts';
-import { LEASE, startLeaseNode } from './lease-cluster.ts';
+import { LEASE, startLeaseNode, stopLeaseCluster } from './lease-cluster.ts';
 import { BACKENDS, type TestServer } from './servers.ts';
 
 const STARTUP_MS = 20_000;
@@ -38,12 +38,7 @@ for (const backend of BACKENDS) {
         Array.from({ length: count }, (_, i) => startLeaseNode({ nodeId: `node-${i + 1}`, backend: backend.name, url: server.url, prefix, fenceUrl })),
       );
     });
-    afterEach(async () => {
-      await stopAll(nodes);
-      nodes = [];
-      await store.close();
-      await server.destroy();
-    });
+    afterEach(() => stopLeaseCluster(nodes, store, server));
 
     const roles = () => nodes.map((n) => `${n.nodeId}=${n.proc.exitCode === null && n.proc.signalCode === null ? n.currentRole() : 'dead'}`).join(' ');
     const alive = () => nodes.filter((n) => n.proc.exitCode === null && n.proc.signalCode === null);

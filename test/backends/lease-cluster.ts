@@ -1,6 +1,8 @@
 /** Node processes on a lease backend (redis or etcd), each with a fenced writer service. */
 import { join } from 'node:path';
-import { freePort, spawnNode, type NodeProcess } from '../integration/cluster.ts';
+import { freePort, spawnNode, stopAll, type NodeProcess } from '../integration/cluster.ts';
+import type { FenceStore } from './fence-store.ts';
+import type { TestServer } from './servers.ts';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures/fenced-node.ts');
 
@@ -41,4 +43,11 @@ export async function startLeaseNode(spec: LeaseNodeSpec): Promise<NodeProcess> 
     ...(spec.notifyFault === undefined ? [] : ['notify:', `  fault: ${JSON.stringify(spec.notifyFault)}`]),
   ];
   return spawnNode({ nodeId: spec.nodeId, group: '', port: 0, ...(spec.stateDir !== undefined ? { stateDir: spec.stateDir } : {}) }, await freePort(), haLines, (file) => [FIXTURE, file], { FENCE_URL: spec.fenceUrl });
+}
+
+/** The end of every lease test: the nodes killed (and the list emptied), then the fence store and the coordinator server stopped. */
+export async function stopLeaseCluster(nodes: NodeProcess[], store: FenceStore, server: TestServer): Promise<void> {
+  await stopAll(nodes.splice(0));
+  await store.close();
+  await server.destroy();
 }
