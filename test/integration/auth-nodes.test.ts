@@ -118,13 +118,18 @@ describe('authenticated heartbeats on real sockets', () => {
       sealMessage(encodeMessage(forgedPrimary(before.p.epoch + 1, i, i % 2 === 0 ? '127.0.0.2' : `10.0.${i >> 8}.${i & 255}`)), wrongKeys, 1, stamps.next(Date.now() + 1_000)),
     );
     const FLOOD_MS = 2_000;
-    // Below what this 2-CPU machine absorbs alone (about 30 000/s, README), since other test files run alongside.
+    // Below what this 2-CPU machine absorbs alone (about 30 000/s, docs/benchmarks.md), since other test files run alongside.
     const RATE_PER_S = 20_000;
+    // What makes it a flood is the count, not the sender's speed (which a loaded machine cannot
+    // promise): the flood lasts FLOOD_MS and at least MIN_SENT datagrams, within MAX_FLOOD_MS.
+    const MIN_SENT = 20_000;
+    const MAX_FLOOD_MS = 20_000;
+    const flooding = (elapsed: number) => elapsed < MAX_FLOOD_MS && (elapsed < FLOOD_MS || sent < MIN_SENT);
     let sent = 0;
     let worstAgeMs = 0;
     const start = performance.now();
     const watcher = (async () => {
-      while (performance.now() - start < FLOOD_MS) {
+      while (flooding(performance.now() - start)) {
         const s = await b.status().catch(() => null);
         if (s !== null) {
           expect(s.role).toBe('standby');
@@ -138,7 +143,7 @@ describe('authenticated heartbeats on real sockets', () => {
       // and the test would say little about what the node itself absorbs.
       const burst = () => {
         const elapsed = performance.now() - start;
-        if (elapsed >= FLOOD_MS) return resolve();
+        if (!flooding(elapsed)) return resolve();
         const due = Math.min(Math.floor((elapsed / 1000) * RATE_PER_S) - sent, 1_000);
         for (let i = 0; i < due - 1; i++) sock.send(pool[sent++ % pool.length]!, net.port, net.group);
         if (due > 0) sock.send(pool[sent++ % pool.length]!, net.port, net.group, () => setTimeout(burst, 1));
@@ -154,7 +159,7 @@ describe('authenticated heartbeats on real sockets', () => {
     // Forgeries claiming the primary's id become replay drops once its real stamps pass theirs.
     const absorbed = eb.droppedPackets.total - before.s.droppedPackets.total;
     console.log(`flood: ${sent} forged datagrams in ${Math.round(elapsedMs)} ms (${Math.round(ratePerS)}/s); the standby verified and dropped ${absorbed}; worst primary heartbeat age ${worstAgeMs} ms`);
-    expect(ratePerS).toBeGreaterThan(RATE_PER_S / 2);
+    expect(sent, `the test sent only ${sent} datagrams in ${MAX_FLOOD_MS} ms`).toBeGreaterThanOrEqual(MIN_SENT);
     // Most of the flood reached the node and was refused there (the rest the kernel dropped).
     expect(absorbed).toBeGreaterThan(sent / 4);
     expect(worstAgeMs).toBeLessThan(timeoutMs);
