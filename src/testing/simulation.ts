@@ -1,15 +1,16 @@
 /**
- * A deterministic simulated cluster: N nodes, each running the real role machine and real
- * service actors, on one simulated clock, exchanging the real 52-byte datagrams through the
- * real codec over an in-memory network with injected faults. Every random choice comes from
- * one seeded PRNG, so a run replays exactly from its seed and schedule.
+ * A deterministic simulated cluster: N nodes, each running the real role machine, the real
+ * transport core (encode, auth trailer, receiveDatagram, silence confirmation) and real
+ * service actors, on one simulated clock, exchanging the real 52-byte (or tagged) datagrams
+ * over an in-memory network with injected faults. Every random choice comes from one seeded
+ * PRNG, so a run replays exactly from its seed and schedule.
  */
 import pino from 'pino';
 import { createActor, fromCallback, type Actor, type EventObject } from 'xstate';
 import { roleMachine, roleOf, type Role, type RoleMode, type RoleTiming, type SendEvent } from '../../machines/role.machine.ts';
 import { serviceMachine } from '../../machines/service.machine.ts';
-import { decodeMessage, encodeMessage, MAX_EPOCH } from '../transport/codec.ts';
-import { messageToEvent } from '../transport/events.ts';
+import type { AuthPolicy } from '../transport/auth.ts';
+import type { TransportCore } from '../transport/core.ts';
 import { createServiceRunner } from '../services/runner.ts';
 import type { ServiceDefinition } from '../services/types.ts';
 import { HEALTHY, LinkState, Topology, type LinkFaults } from './network.ts';
@@ -18,6 +19,7 @@ import { Phase, resumeOwner, runAsOwner, Scheduler, type Entry } from './schedul
 import { EpochStore } from '../runtime/epoch-store.ts';
 import { MemoryFs } from './memory-fs.ts';
 import { apiMisuse } from '../assert.ts';
+import { createSimTransport, simAuthPolicy, type SimAuth } from './sim-transport.ts';
 
 /** Where simulated nodes keep their epoch file, on their own in-memory disk. */
 export const SIM_STATE_DIR = '/var/lib/hastate';
@@ -51,6 +53,8 @@ export interface SimulationOptions {
   seed: number;
   timing: RoleTiming;
   faults?: Partial<LinkFaults>;
+  /** ha.auth on every node, with one key shared by all (default: off). */
+  auth?: SimAuth;
 }
 
 type RoleActor = Actor<typeof roleMachine>;
@@ -62,12 +66,10 @@ export class SimNode {
   backlog: Entry[] = [];
   role: Role = 'unknown';
   epoch = 0;
-  sequence = 0;
-  /** Sequences sent lately, as the real transport keeps them to recognise its own datagrams. */
-  readonly recentSent = new Set<number>();
-  readonly sentOrder: number[] = [];
-  dropped = 0;
-  sendBack: ((e: never) => void) | null = null;
+  /** The current incarnation's transport core: its stats count what it sent, accepted and dropped. */
+  transport: TransportCore | null = null;
+  /** Hands a datagram to the current incarnation's socket; null while it is not listening. */
+  deliver: ((data: Uint8Array, address: string) => void) | null = null;
   /** The node's disk: it outlives crashes, as the real one does. */
   readonly fs = new MemoryFs();
   /** The durable epoch store of the current incarnation (the real store code on `fs`). */
@@ -103,9 +105,11 @@ export class Simulation {
   readonly timing: RoleTiming;
   readonly #log = pino({ level: 'silent' });
   readonly #seed: number;
+  readonly #auth: AuthPolicy;
 
   constructor(opts: SimulationOptions) {
     this.#seed = opts.seed;
+    this.#auth = simAuthPolicy(opts.auth ?? { mode: 'off' }, opts.seed);
     this.prng = new Prng(opts.seed);
     this.timing = opts.timing;
     this.faults = { ...HEALTHY, ...opts.faults };
@@ -156,9 +160,19 @@ export class Simulation {
     // that adding it left the main stream (and every recorded seed) unchanged.
     let h = this.#seed ^ incarnation;
     for (const c of id) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193);
-    node.sequence = new Prng(h).nextUint32();
-    node.recentSent.clear();
-    node.sentOrder.length = 0;
+    const net = createSimTransport({
+      wireId: node.wireId,
+      startSequence: new Prng(h).nextUint32(),
+      auth: this.#auth,
+      host: {
+        onLoop: (phase, fn) => this.#onNode(node, incarnation, this.nowMs, phase, fn),
+        nowMs: () => this.nowMs,
+        broadcast: (data) => this.#broadcast(node, data),
+        observeSend: (event) => this.#checkSend(node, event),
+      },
+    });
+    node.transport = net.core;
+    node.deliver = net.deliver;
     const rate = node.spec.clockRate ?? 1;
     const clock = {
       setTimeout: (fn: () => void, ms: number) => this.#onNode(node, incarnation, this.nowMs + ms / rate, Phase.Timer, fn),
@@ -168,20 +182,8 @@ export class Simulation {
     };
     const machine = roleMachine.provide({
       actors: {
-        transport: fromCallback<SendEvent, { nodeId: string }>(({ sendBack, receive }) => {
-          node.sendBack = sendBack as (e: never) => void;
-          this.#onNode(node, incarnation, this.nowMs, Phase.Io, () => sendBack({ type: 'TRANSPORT.UP' }));
-          receive((event) => this.#send(node, event));
-          return () => {
-            node.sendBack = null;
-          };
-        }),
-        confirmSilence: fromCallback(({ sendBack }) => {
-          const entry = this.#onNode(node, incarnation, this.nowMs, Phase.Immediate, () => sendBack({ type: 'SILENCE.CONFIRMED' }));
-          return () => {
-            entry.cancelled = true;
-          };
-        }),
+        transport: net.transport,
+        confirmSilence: net.confirmSilence,
         // The real store on the in-memory disk, completing on the node's own event loop.
         persistEpoch: fromCallback<EventObject, { epoch: number }>(({ sendBack, input }) => {
           const entry = this.#onNode(node, incarnation, this.nowMs, Phase.Immediate, () => {
@@ -326,43 +328,22 @@ export class Simulation {
     });
   }
 
-  #send(from: SimNode, event: SendEvent): void {
+  /** A primary's epoch goes on the wire only once durable (seen epochs of standbys may lag). */
+  #checkSend(from: SimNode, event: SendEvent): void {
     if (event.type !== 'SEND') return;
-    // A primary's epoch goes on the wire only once durable (seen epochs of standbys may lag).
     const durable = from.store?.epoch ?? 0;
     if (event.message.role === 'primary' && event.message.epoch > durable) {
       this.violations.push(`${this.nowMs} ms: ${from.nodeId} sent epoch ${event.message.epoch} as primary before it was durable (${durable})`);
     }
-    from.sequence = (from.sequence + 1) >>> 0;
-    from.recentSent.add(from.sequence);
-    from.sentOrder.push(from.sequence);
-    if (from.sentOrder.length > 256) from.recentSent.delete(from.sentOrder.shift()!);
-    const bytes = encodeMessage({
-      ...event.message,
-      epoch: event.message.epoch & MAX_EPOCH,
-      sequence: from.sequence,
-      timestampMs: Math.floor(this.nowMs),
-    });
+  }
+
+  /** The in-memory multicast group: every other node gets the same bytes, subject to the link faults. */
+  #broadcast(from: SimNode, data: Uint8Array): void {
     for (const to of this.nodes.values()) {
       if (to === from || !this.topology.canDeliver(from.nodeId, to.nodeId)) continue;
       for (const delayMs of this.links.deliveries(from.nodeId, to.nodeId, this.faults, this.prng)) {
-        this.#onNode(to, to.incarnation, this.nowMs + delayMs, Phase.Io, () => this.#deliver(to, bytes, from.nodeId));
+        this.#onNode(to, to.incarnation, this.nowMs + delayMs, Phase.Io, () => to.deliver?.(data, from.nodeId));
       }
     }
-  }
-
-  #deliver(to: SimNode, bytes: Uint8Array, from: string): void {
-    const result = decodeMessage(bytes);
-    if (!result.ok) {
-      to.dropped++;
-      return;
-    }
-    const m = result.message;
-    if (m.nodeId === to.wireId) {
-      // The transport's rule: our id with a sequence we did not send is a live twin.
-      if (!to.recentSent.has(m.sequence)) to.actor?.send({ type: 'IDENTITY.CONFLICT', from });
-      return;
-    }
-    to.actor?.send(messageToEvent(m));
   }
 }

@@ -13,10 +13,8 @@ import { fromCallback } from 'xstate';
 import type { Logger } from 'pino';
 import type { SendEvent } from '../../machines/role.machine.ts';
 import { restartDelayMs as backoffMs } from '../../machines/backoff.ts';
-import { encodeMessage, MAX_EPOCH } from './codec.ts';
-import { TransportStats } from './stats.ts';
-import { AuthVerifier, sealMessage, StampClock, type AuthPolicy } from './auth.ts';
-import { receiveDatagram } from './receive.ts';
+import type { AuthPolicy } from './auth.ts';
+import { createTransportCore, type DatagramSocket, type TransportClock } from './core.ts';
 import { monotonicMs } from '../runtime/clock.ts';
 
 export interface MulticastOptions {
@@ -33,9 +31,6 @@ export interface MulticastOptions {
   auth?: AuthPolicy;
 }
 
-/** Our own datagrams come back through multicast loopback; remember what we sent to tell them apart. */
-const RECENT_SEQUENCES = 256;
-
 /**
  * Each process starts its sequence at a random 32-bit value: its incarnation, in the one field
  * the wire format leaves to the sender. A datagram with our node id whose sequence we did not
@@ -46,35 +41,33 @@ const RECENT_SEQUENCES = 256;
  */
 export const initialSequence = (): number => randomInt(0, 2 ** 32);
 
+/** The process's clocks; setImmediate runs after the poll phase, which reads pending datagrams. */
+const nodeClock: TransportClock = {
+  wallMs: Date.now,
+  monotonicMs,
+  afterPendingIo: (fn) => {
+    const handle = setImmediate(fn);
+    return () => clearImmediate(handle);
+  },
+};
+
 export function createMulticastTransport(opts: MulticastOptions) {
-  const stats = new TransportStats();
   const log = opts.log.child({ component: 'transport' });
+  const core = createTransportCore({
+    nodeId: opts.nodeId,
+    log,
+    clock: nodeClock,
+    startSequence: initialSequence(),
+    ...(opts.auth ? { auth: opts.auth } : {}),
+  });
+  const { stats } = core;
   const retryBaseMs = opts.retryBaseMs ?? 200;
   const retryMaxMs = opts.retryMaxMs ?? 5_000;
-  let sequence = initialSequence();
-  let pendingSends = 0;
-  const drained = new Set<() => void>();
-  const settleSend = () => {
-    pendingSends--;
-    if (pendingSends === 0) for (const resolve of drained) resolve();
-  };
-  const recentSent = new Set<number>();
-  const sentOrder: number[] = [];
-  const verifier = new AuthVerifier(opts.auth ?? { mode: 'off', keyring: null, keyId: 0, freshnessWindowMs: 0 });
-  const stamps = new StampClock();
-  const receiveContext = {
-    nodeId: opts.nodeId,
-    stats,
-    verifier,
-    log,
-    sentRecently: (sequence: number) => recentSent.has(sequence),
-    wallMs: Date.now,
-    monotonicMs,
-  };
 
   const transport = fromCallback<SendEvent, { nodeId: string }>(({ sendBack, receive }) => {
-    const receiving = { ...receiveContext, onDuplicateId: (from: string) => sendBack({ type: 'IDENTITY.CONFLICT', from }) };
+    const onDuplicateId = (from: string) => sendBack({ type: 'IDENTITY.CONFLICT', from });
     let socket: dgram.Socket | null = null;
+    let sender: DatagramSocket | null = null;
     let retryTimer: NodeJS.Timeout | null = null;
     let attempts = 0;
     let stopped = false;
@@ -94,6 +87,7 @@ export function createMulticastTransport(opts: MulticastOptions) {
     const closeSocket = () => {
       const s = socket;
       socket = null;
+      sender = null;
       if (s === null) return;
       s.removeAllListeners();
       s.on('error', () => {});
@@ -105,7 +99,7 @@ export function createMulticastTransport(opts: MulticastOptions) {
     };
 
     const onMessage = (data: Buffer, rinfo: dgram.RemoteInfo) => {
-      const event = receiveDatagram(receiving, data, rinfo);
+      const event = core.handleDatagram(data, rinfo, onDuplicateId);
       if (event !== null) sendBack(event);
     };
 
@@ -114,6 +108,7 @@ export function createMulticastTransport(opts: MulticastOptions) {
       if (stopped) return;
       const s = dgram.createSocket({ type: 'udp4', reuseAddr: true });
       socket = s;
+      sender = { send: (data, done) => s.send(data, opts.port, opts.group, (error) => done(error ?? null)) };
       s.on('error', (error) => fail(`socket error: ${error.message}`));
       s.on('message', onMessage);
       s.once('listening', () => {
@@ -140,29 +135,7 @@ export function createMulticastTransport(opts: MulticastOptions) {
       }
     }
 
-    receive((event) => {
-      const s = socket;
-      if (event.type !== 'SEND' || s === null || !stats.up) return;
-      sequence = (sequence + 1) >>> 0;
-      recentSent.add(sequence);
-      sentOrder.push(sequence);
-      if (sentOrder.length > RECENT_SEQUENCES) recentSent.delete(sentOrder.shift()!);
-      const { message } = event;
-      const wallMs = Date.now();
-      const body = encodeMessage({
-        ...message,
-        epoch: message.epoch & MAX_EPOCH,
-        sequence,
-        timestampMs: wallMs, // informational wall time for other tools; never used for timing
-      });
-      const data = verifier.signs ? sealMessage(body, verifier.policy.keyring!, verifier.policy.keyId, stamps.next(wallMs)) : body;
-      pendingSends++;
-      s.send(data, opts.port, opts.group, (error) => {
-        if (error) stats.sendFailed(error.message, log);
-        else stats.sent++;
-        settleSend();
-      });
-    });
+    receive((event) => core.handleSend(sender, event));
 
     open();
     return () => {
@@ -173,46 +146,21 @@ export function createMulticastTransport(opts: MulticastOptions) {
     };
   });
 
-  /**
-   * Before a timeout is judged, let the event loop read what already arrived: a process that
-   * was stalled has its timers and its datagrams due at once, and Node runs timers first.
-   * setImmediate runs after the poll phase, which reads pending datagrams; repeat while
-   * rounds still bring datagrams in (bounded, so a flood cannot postpone the judgement forever).
-   */
-  const confirmSilence = fromCallback(({ sendBack }) => {
-    let handle: NodeJS.Immediate | null = null;
-    let rounds = 0;
-    let seen = stats.received;
-    const round = () => {
-      handle = setImmediate(() => {
-        if (stats.received !== seen && rounds < 16) {
-          seen = stats.received;
-          rounds++;
-          round();
-          return;
-        }
-        handle = null;
-        sendBack({ type: 'SILENCE.CONFIRMED' });
-      });
-    };
-    round();
-    return () => {
-      if (handle !== null) clearImmediate(handle);
-    };
-  });
-
   /** Resolves when every datagram handed to the socket has been sent, or after `timeoutMs`. */
   const flush = (timeoutMs: number): Promise<void> =>
     new Promise((resolve) => {
-      if (pendingSends === 0) return resolve();
-      const done = () => {
+      let timer: NodeJS.Timeout | undefined;
+      const cancel = core.whenDrained(() => {
         clearTimeout(timer);
-        drained.delete(done);
         resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      drained.add(done);
+      });
+      if (core.pendingSends > 0) {
+        timer = setTimeout(() => {
+          cancel();
+          resolve();
+        }, timeoutMs);
+      }
     });
 
-  return { transport, confirmSilence, stats, flush };
+  return { transport, confirmSilence: core.confirmSilence, stats, flush };
 }

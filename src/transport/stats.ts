@@ -45,9 +45,9 @@ export class TransportStats {
     if (log !== null) this.#rateLimited(`drop:${reason}`, log, level, { reason }, `dropped datagram (${reason}): ${detail}`);
   }
 
-  sendFailed(message: string, log: Logger): void {
+  sendFailed(message: string, log: Logger | null): void {
     this.sendErrors++;
-    this.#rateLimited('send', log, 'warn', {}, `multicast send failed: ${message}`);
+    if (log !== null) this.#rateLimited('send', log, 'warn', {}, `multicast send failed: ${message}`);
   }
 
   notePeer(m: HaMessage, address: string, nowMs: number): void {
