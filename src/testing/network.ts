@@ -11,9 +11,23 @@ export interface LinkFaults {
   /** Fixed one-way delay plus uniform jitter in [0, jitterMs]; jitter reorders datagrams. */
   delayMs: number;
   jitterMs: number;
+  /**
+   * Probability that an on-path attacker also delivers a copy with one random bit flipped
+   * (body or auth trailer). Without ha.auth such a copy may be believed: use it with auth on,
+   * where every one of them must be dropped.
+   */
+  tamperRate: number;
 }
 
-export const HEALTHY: LinkFaults = { lossRate: 0, maxConsecutiveLoss: Infinity, duplicateRate: 0, delayMs: 1, jitterMs: 1 };
+export const HEALTHY: LinkFaults = { lossRate: 0, maxConsecutiveLoss: Infinity, duplicateRate: 0, delayMs: 1, jitterMs: 1, tamperRate: 0 };
+
+/** A copy of `data` with one bit, chosen by `prng`, flipped. */
+export function tamper(data: Uint8Array, prng: Prng): Uint8Array {
+  const copy = Uint8Array.from(data);
+  const bit = prng.int(0, copy.byteLength * 8 - 1);
+  copy[bit >> 3]! ^= 1 << (bit & 7);
+  return copy;
+}
 
 /**
  * Who can hear whom. A partition is a list of sides; nodes on a common side hear each other.

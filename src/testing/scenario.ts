@@ -6,6 +6,7 @@
 import type { RoleTiming } from '../../machines/role.machine.ts';
 import type { LinkFaults } from './network.ts';
 import { Simulation } from './simulation.ts';
+import type { SimAuth } from './sim-transport.ts';
 
 export interface ScenarioNode {
   nodeId: string;
@@ -35,6 +36,8 @@ export interface Scenario {
   seed: number;
   timing: RoleTiming;
   faults?: Partial<LinkFaults>;
+  /** ha.auth on every node with one shared key (default off). */
+  auth?: SimAuth;
   nodes: ScenarioNode[];
   events: ScenarioEvent[];
   durationMs: number;
@@ -42,7 +45,7 @@ export interface Scenario {
 
 /** Builds the simulation with every node start and event scheduled; call run() on it. */
 export function buildSimulation(s: Scenario): Simulation {
-  const sim = new Simulation({ seed: s.seed, timing: s.timing, ...(s.faults ? { faults: s.faults } : {}) });
+  const sim = new Simulation({ seed: s.seed, timing: s.timing, ...(s.faults ? { faults: s.faults } : {}), ...(s.auth ? { auth: s.auth } : {}) });
   for (const n of s.nodes) {
     sim.addNode({ nodeId: n.nodeId, ...(n.wireId !== undefined ? { wireId: n.wireId } : {}), priority: n.priority, clockRate: n.clockRate ?? 1, preempt: n.preempt ?? false }, n.startAtMs);
   }

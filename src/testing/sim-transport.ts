@@ -7,7 +7,7 @@
 import { fromCallback } from 'xstate';
 import type { SendEvent } from '../../machines/role.machine.ts';
 import { createTransportCore, type DatagramSocket, type TransportCore } from '../transport/core.ts';
-import { AuthKeyring, type AuthMode, type AuthPolicy } from '../transport/auth.ts';
+import { AUTH_MODES, AuthKeyring, type AuthMode, type AuthPolicy } from '../transport/auth.ts';
 import { Phase, type Entry } from './scheduler.ts';
 import { Prng } from './prng.ts';
 
@@ -28,10 +28,13 @@ export interface SimAuth {
 
 /** The shared policy for `auth`, its key drawn from its own generator so the main PRNG stream is unchanged. */
 export function simAuthPolicy(auth: SimAuth, seed: number): AuthPolicy {
+  if (!AUTH_MODES.includes(auth.mode)) throw new RangeError(`scenario auth.mode must be one of ${AUTH_MODES.join(', ')}, got ${JSON.stringify(auth.mode)}`);
+  const windowMs = auth.freshnessWindowMs ?? 30_000;
+  if (!(Number.isFinite(windowMs) && windowMs >= 0)) throw new RangeError(`scenario auth.freshnessWindowMs must be a non-negative number, got ${JSON.stringify(auth.freshnessWindowMs)}`);
   if (auth.mode === 'off') return { mode: 'off', keyring: null, keyId: 0, freshnessWindowMs: 0 };
   const prng = new Prng(seed ^ 0x6b657973);
   const secret = Uint8Array.from({ length: SIM_KEY_BYTES }, () => prng.nextUint32() & 0xff);
-  return { mode: auth.mode, keyring: new AuthKeyring([[SIM_KEY_ID, secret]]), keyId: SIM_KEY_ID, freshnessWindowMs: auth.freshnessWindowMs ?? 30_000 };
+  return { mode: auth.mode, keyring: new AuthKeyring([[SIM_KEY_ID, secret]]), keyId: SIM_KEY_ID, freshnessWindowMs: windowMs };
 }
 
 /** What the simulation provides to one incarnation of a node. */

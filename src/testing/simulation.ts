@@ -13,7 +13,7 @@ import type { AuthPolicy } from '../transport/auth.ts';
 import type { TransportCore } from '../transport/core.ts';
 import { createServiceRunner } from '../services/runner.ts';
 import type { ServiceDefinition } from '../services/types.ts';
-import { HEALTHY, LinkState, Topology, type LinkFaults } from './network.ts';
+import { HEALTHY, LinkState, tamper, Topology, type LinkFaults } from './network.ts';
 import { Prng } from './prng.ts';
 import { Phase, resumeOwner, runAsOwner, Scheduler, type Entry } from './scheduler.ts';
 import { EpochStore } from '../runtime/epoch-store.ts';
@@ -70,6 +70,9 @@ export class SimNode {
   transport: TransportCore | null = null;
   /** Hands a datagram to the current incarnation's socket; null while it is not listening. */
   deliver: ((data: Uint8Array, address: string) => void) | null = null;
+  /** Tampered copies delivered to the current incarnation, and how many of them it accepted (auth on: none). */
+  tamperedReceived = 0;
+  tamperedAccepted = 0;
   /** The node's disk: it outlives crashes, as the real one does. */
   readonly fs = new MemoryFs();
   /** The durable epoch store of the current incarnation (the real store code on `fs`). */
@@ -173,6 +176,8 @@ export class Simulation {
     });
     node.transport = net.core;
     node.deliver = net.deliver;
+    node.tamperedReceived = 0;
+    node.tamperedAccepted = 0;
     const rate = node.spec.clockRate ?? 1;
     const clock = {
       setTimeout: (fn: () => void, ms: number) => this.#onNode(node, incarnation, this.nowMs + ms / rate, Phase.Timer, fn),
@@ -337,12 +342,27 @@ export class Simulation {
     }
   }
 
-  /** The in-memory multicast group: every other node gets the same bytes, subject to the link faults. */
+  /**
+   * The in-memory multicast group: every other node gets the same bytes, subject to the link
+   * faults, and the sender gets its own back at once (multicast loopback, no PRNG draw).
+   */
   #broadcast(from: SimNode, data: Uint8Array): void {
+    this.#onNode(from, from.incarnation, this.nowMs, Phase.Io, () => from.deliver?.(data, from.nodeId));
     for (const to of this.nodes.values()) {
       if (to === from || !this.topology.canDeliver(from.nodeId, to.nodeId)) continue;
       for (const delayMs of this.links.deliveries(from.nodeId, to.nodeId, this.faults, this.prng)) {
         this.#onNode(to, to.incarnation, this.nowMs + delayMs, Phase.Io, () => to.deliver?.(data, from.nodeId));
+      }
+      // Drawn only when tampering is on, so runs without it keep their random stream.
+      if (this.prng.chance(this.faults.tamperRate)) {
+        const forged = tamper(data, this.prng);
+        const incarnation = to.incarnation;
+        this.#onNode(to, incarnation, this.nowMs + this.faults.delayMs, Phase.Io, () => {
+          const accepted = to.transport!.stats.accepted;
+          to.tamperedReceived++;
+          to.deliver?.(forged, from.nodeId);
+          if (to.transport!.stats.accepted !== accepted) to.tamperedAccepted++;
+        });
       }
     }
   }

@@ -51,6 +51,30 @@ export function bestOf(nodes: readonly { nodeId: string; priority: number }[]): 
   return best(nodes).nodeId;
 }
 
-export function scenarioBase(seed: number, timing: RoleTiming, nodes: ScenarioNode[]): Scenario {
-  return { seed, timing, nodes, events: [], durationMs: DURATION_MS, faults: { delayMs: 1, jitterMs: 2 } };
+/**
+ * The transport configurations the main properties run under, at the same number of runs:
+ * ha.auth off, and enforce (one shared key, 30 s freshness window on the simulated wall clock)
+ * with an on-path attacker adding a one-bit-flipped copy of 2% of the datagrams.
+ */
+export interface TransportVariant {
+  /** Appended to the property's name; empty for the default, so its name stays as it was. */
+  label: string;
+  auth?: Scenario['auth'];
+  tamperRate: number;
+}
+export const TRANSPORT_VARIANTS: readonly TransportVariant[] = [
+  { label: '', tamperRate: 0 },
+  { label: ' [ha.auth enforce, tampered copies]', auth: { mode: 'enforce' }, tamperRate: 0.02 },
+];
+
+export function scenarioBase(seed: number, timing: RoleTiming, nodes: ScenarioNode[], variant: TransportVariant = TRANSPORT_VARIANTS[0]!): Scenario {
+  return {
+    seed,
+    timing,
+    nodes,
+    events: [],
+    durationMs: DURATION_MS,
+    faults: { delayMs: 1, jitterMs: 2, ...(variant.tamperRate > 0 ? { tamperRate: variant.tamperRate } : {}) },
+    ...(variant.auth ? { auth: variant.auth } : {}),
+  };
 }

@@ -3,16 +3,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { outranks } from '../../machines/rank.ts';
 import { buildSimulation, type Scenario, type ScenarioEvent } from '../../src/testing/scenario.ts';
-import { bestOf, DURATION_MS, fcParams, PROPERTY_TIMEOUT_MS, idOf, nodesArb, scenarioBase, timingArb } from './arbitraries.ts';
-import { assertEpochs, explain, faultScheduleArb, MAX_DELAY_MS } from './helpers.ts';
+import { bestOf, DURATION_MS, fcParams, PROPERTY_TIMEOUT_MS, idOf, nodesArb, scenarioBase, timingArb, TRANSPORT_VARIANTS } from './arbitraries.ts';
+import { assertEpochs, assertTransport, explain, faultScheduleArb, MAX_DELAY_MS } from './helpers.ts';
 
-describe('property: failover liveness', () => {
+for (const variant of TRANSPORT_VARIANTS) describe(`property: failover liveness${variant.label}`, () => {
   it('when the primary crashes on a healthy network, exactly one standby (the best remaining) takes over within T + I (+ W when re-electing)', () => {
     fc.assert(
       fc.property(fc.integer(), timingArb, nodesArb(2, 7), fc.integer({ min: 0, max: 10_000 }), (seed, timing, hosts, crashOffsetMs) => {
         const nodes = hosts.map((h) => ({ nodeId: idOf(h.host), priority: h.priority, startAtMs: 0 }));
         const crashAtMs = 20_000 + crashOffsetMs;
-        const s: Scenario = { ...scenarioBase(seed, timing, nodes), events: [{ atMs: crashAtMs, kind: 'crash-primary' }] };
+        const s: Scenario = { ...scenarioBase(seed, timing, nodes, variant), events: [{ atMs: crashAtMs, kind: 'crash-primary' }] };
         const sim = buildSimulation(s);
         sim.run(crashAtMs - 1);
         const [old] = sim.primaries();
@@ -27,6 +27,7 @@ describe('property: failover liveness', () => {
         sim.run(DURATION_MS);
         expect(sim.primaries().map((n) => n.nodeId)).toEqual([bestOf(remaining)]);
         assertEpochs(s, sim);
+        assertTransport(s, sim);
       }),
       fcParams(),
     );
@@ -37,7 +38,7 @@ describe('property: failover liveness', () => {
       fc.property(fc.integer(), timingArb, nodesArb(2, 7), fc.integer({ min: 0, max: 10_000 }), (seed, timing, hosts, offsetMs) => {
         const nodes = hosts.map((h) => ({ nodeId: idOf(h.host), priority: h.priority, startAtMs: 0 }));
         const atMs = 20_000 + offsetMs;
-        const s: Scenario = { ...scenarioBase(seed, timing, nodes), events: [{ atMs, kind: 'resign-primary' }] };
+        const s: Scenario = { ...scenarioBase(seed, timing, nodes, variant), events: [{ atMs, kind: 'resign-primary' }] };
         const sim = buildSimulation(s);
         sim.run(atMs - 1);
         const old = sim.primaries()[0]!;
@@ -49,6 +50,7 @@ describe('property: failover liveness', () => {
         expect(sim.primaries().map((n) => n.nodeId), explain(s, sim, 'later')).toEqual([bestOf(others)]);
         expect(sim.node(old.nodeId).role).toBe('standby');
         assertEpochs(s, sim);
+        assertTransport(s, sim);
       }),
       fcParams(),
     );

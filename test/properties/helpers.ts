@@ -14,6 +14,30 @@ export function assertEpochs(s: Scenario, sim: Simulation) {
   expect(sim.violations, explain(s, sim, 'epoch decreased')).toEqual([]);
 }
 
+/**
+ * The real transport's bookkeeping on every node: each datagram received was accepted, looped
+ * back or dropped; no tampered copy was accepted with auth on; honest traffic was accepted.
+ */
+export function assertTransport(s: Scenario, sim: Simulation) {
+  let accepted = 0;
+  for (const node of sim.nodes.values()) {
+    const stats = node.transport?.stats;
+    if (stats === undefined) continue;
+    const where = `${node.nodeId}: ${JSON.stringify({ received: stats.received, accepted: stats.accepted, looped: stats.looped, dropped: stats.dropped })}`;
+    expect(stats.accepted + stats.looped + stats.droppedTotal, explain(s, sim, `${where}: counts do not add up`)).toBe(stats.received);
+    // A crash may cut off the loopback of its last datagram; a live node got every one back.
+    if (node.alive) expect(stats.looped, explain(s, sim, `${where}: own datagrams not recognised`)).toBe(stats.sent);
+    if (s.auth !== undefined && s.auth.mode !== 'off') {
+      expect(node.tamperedAccepted, explain(s, sim, `${where}: accepted ${node.tamperedAccepted} of ${node.tamperedReceived} tampered copies`)).toBe(0);
+      expect(stats.authVerified, explain(s, sim, `${where}: accepted unverified datagrams`)).toBe(stats.accepted);
+    } else {
+      expect(stats.droppedTotal, explain(s, sim, `${where}: honest datagrams dropped`)).toBe(0);
+    }
+    accepted += stats.accepted;
+  }
+  expect(accepted, explain(s, sim, 'no datagram was accepted anywhere')).toBeGreaterThan(0);
+}
+
 /** Random partitions (with bridges), one-way blocks and heals between 5 s and 40 s, then a final heal. */
 export const faultScheduleArb = (ids: string[]) =>
   fc.array(

@@ -3,10 +3,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { outranks } from '../../machines/rank.ts';
 import { buildSimulation, type Scenario, type ScenarioEvent } from '../../src/testing/scenario.ts';
-import { bestOf, DURATION_MS, fcParams, PROPERTY_TIMEOUT_MS, idOf, nodesArb, scenarioBase, timingArb } from './arbitraries.ts';
-import { assertEpochs, explain, faultScheduleArb, MAX_DELAY_MS } from './helpers.ts';
+import { bestOf, DURATION_MS, fcParams, PROPERTY_TIMEOUT_MS, idOf, nodesArb, scenarioBase, timingArb, TRANSPORT_VARIANTS } from './arbitraries.ts';
+import { assertEpochs, assertTransport, explain, faultScheduleArb, MAX_DELAY_MS } from './helpers.ts';
 
-describe('property: split-brain resolution', () => {
+for (const variant of TRANSPORT_VARIANTS) describe(`property: split-brain resolution${variant.label}`, () => {
   it('after the last partition heals, exactly one primary remains within 2I + 2D, and it is the best of those that were primary', () => {
     fc.assert(
       fc.property(
@@ -16,7 +16,7 @@ describe('property: split-brain resolution', () => {
         fc.integer({ min: 40_000, max: 45_000 }),
         (seed, timing, [hosts, events], healAtMs) => {
           const nodes = hosts.map((h) => ({ nodeId: idOf(h.host), priority: h.priority, startAtMs: 0 }));
-          const s: Scenario = { ...scenarioBase(seed, timing, nodes), events: [...events, { atMs: healAtMs, kind: 'heal' }] };
+          const s: Scenario = { ...scenarioBase(seed, timing, nodes, variant), events: [...events, { atMs: healAtMs, kind: 'heal' }] };
           const sim = buildSimulation(s);
           sim.run(healAtMs);
           const primariesAtHeal = sim.primaries().map((n) => n.nodeId);
@@ -46,6 +46,8 @@ describe('property: split-brain resolution', () => {
             expect(survivor.epoch, explain(s, sim, `${survivor.nodeId} kept epoch ${survivor.epoch} although ${t.nodeId} was primary at epoch ${t.epoch}`)).toBeGreaterThan(t.epoch);
           }
           assertEpochs(s, sim);
+          assertTransport(s, sim);
+        assertTransport(s, sim);
         },
       ),
       fcParams(),
