@@ -105,6 +105,8 @@ export class Simulation {
   /** Invariant violations seen while running (epoch decreasing on a node). */
   readonly violations: string[] = [];
   faults: LinkFaults;
+  /** Sees every datagram a node puts on the simulated network (tests), before any fault. */
+  onWire: ((from: string, data: Uint8Array) => void) | null = null;
   readonly timing: RoleTiming;
   readonly #log = pino({ level: 'silent' });
   readonly #seed: number;
@@ -347,6 +349,7 @@ export class Simulation {
    * faults, and the sender gets its own back at once (multicast loopback, no PRNG draw).
    */
   #broadcast(from: SimNode, data: Uint8Array): void {
+    this.onWire?.(from.nodeId, data);
     this.#onNode(from, from.incarnation, this.nowMs, Phase.Io, () => from.deliver?.(data, from.nodeId));
     for (const to of this.nodes.values()) {
       if (to === from || !this.topology.canDeliver(from.nodeId, to.nodeId)) continue;
