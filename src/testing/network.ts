@@ -12,20 +12,28 @@ export interface LinkFaults {
   delayMs: number;
   jitterMs: number;
   /**
-   * Probability that an on-path attacker also delivers a copy with one random bit flipped
-   * (body or auth trailer). Without ha.auth such a copy may be believed: use it with auth on,
-   * where every one of them must be dropped.
+   * Probability that an on-path attacker also delivers a tampered copy (see tamper()).
+   * Without ha.auth such a copy may be believed: use it with auth on, where every one of them
+   * must be dropped.
    */
   tamperRate: number;
 }
 
 export const HEALTHY: LinkFaults = { lossRate: 0, maxConsecutiveLoss: Infinity, duplicateRate: 0, delayMs: 1, jitterMs: 1, tamperRate: 0 };
 
-/** A copy of `data` with one bit, chosen by `prng`, flipped. */
+/**
+ * A copy of `data` as an on-path attacker sends it, trailer untouched: half the time with one
+ * random bit flipped, otherwise rewritten to claim the primary role at the highest priority
+ * (codec.ts: role at byte 3, int32 priority at bytes 4..7), the lie that would do most harm.
+ */
 export function tamper(data: Uint8Array, prng: Prng): Uint8Array {
   const copy = Uint8Array.from(data);
-  const bit = prng.int(0, copy.byteLength * 8 - 1);
-  copy[bit >> 3]! ^= 1 << (bit & 7);
+  if (prng.chance(0.5)) {
+    const bit = prng.int(0, copy.byteLength * 8 - 1);
+    copy[bit >> 3]! ^= 1 << (bit & 7);
+  } else {
+    copy.set([1, 0x7f, 0xff, 0xff, 0xff], 3);
+  }
   return copy;
 }
 

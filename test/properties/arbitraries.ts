@@ -54,7 +54,8 @@ export function bestOf(nodes: readonly { nodeId: string; priority: number }[]): 
 /**
  * The transport configurations the main properties run under, at the same number of runs:
  * ha.auth off, and enforce (one shared key, 30 s freshness window on the simulated wall clock)
- * with an on-path attacker adding a one-bit-flipped copy of 2% of the datagrams.
+ * with an on-path attacker adding a tampered copy (a flipped bit, or a false primary claim at
+ * the highest priority) of 2% of the datagrams.
  *
  * The auth variant keeps each link in order (no jitter): the replay rule drops any datagram
  * overtaken by a later one of the same sender, and a resign sends its leaving declarations and
