@@ -43,7 +43,7 @@ export interface SimTransportHost {
   onLoop(phase: Phase, fn: () => void): Entry;
   /** Simulated time, ms since the start of the run. */
   nowMs(): number;
-  /** Puts the datagram on the simulated network (every other node, subject to faults). */
+  /** Puts the datagram on the simulated network (every other node subject to faults, and our own loopback). */
   broadcast(data: Uint8Array): void;
   /** Sees every SEND before the transport does (simulation invariants). */
   observeSend?(event: SendEvent): void;
@@ -86,7 +86,7 @@ export function createSimTransport(opts: { wireId: string; startSequence: number
     startSequence: opts.startSequence,
     auth: opts.auth,
     clock: {
-      // Wall clocks are in sync (NTP); integer milliseconds like Date.now().
+      // Wall clocks are in sync (NTP) whatever the node's clockRate; integer milliseconds like Date.now().
       wallMs: () => SIM_WALL_EPOCH_MS + Math.floor(host.nowMs()),
       monotonicMs: () => host.nowMs(),
       afterPendingIo: (fn) => {

@@ -360,7 +360,8 @@ export class Simulation {
       if (this.prng.chance(this.faults.tamperRate)) {
         const forged = tamper(data, this.prng);
         const incarnation = to.incarnation;
-        this.#onNode(to, incarnation, this.nowMs + this.faults.delayMs, Phase.Io, () => {
+        // On-path, the attacker's copy overtakes the honest one: the replay rule cannot drop it first.
+        this.#onNode(to, incarnation, this.nowMs + this.faults.delayMs / 2, Phase.Io, () => {
           const accepted = to.transport!.stats.accepted;
           to.tamperedReceived++;
           to.deliver?.(forged, from.nodeId);
