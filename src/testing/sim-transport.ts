@@ -10,6 +10,7 @@ import { createTransportCore, type DatagramSocket, type TransportCore } from '..
 import { AUTH_MODES, AuthKeyring, type AuthMode, type AuthPolicy } from '../transport/auth.ts';
 import { Phase, type Entry } from './scheduler.ts';
 import { Prng } from './prng.ts';
+import { apiMisuse } from '../assert.ts';
 
 /** Simulated wall time 0 (1 Jan 2027 UTC): auth stamps and timestamps look like real ones. */
 export const SIM_WALL_EPOCH_MS = Date.UTC(2027, 0, 1);
@@ -28,9 +29,9 @@ export interface SimAuth {
 
 /** The shared policy for `auth`, its key drawn from its own generator so the main PRNG stream is unchanged. */
 export function simAuthPolicy(auth: SimAuth, seed: number): AuthPolicy {
-  if (!AUTH_MODES.includes(auth.mode)) throw new RangeError(`scenario auth.mode must be one of ${AUTH_MODES.join(', ')}, got ${JSON.stringify(auth.mode)}`);
+  if (!AUTH_MODES.includes(auth.mode)) throw apiMisuse(`scenario auth.mode must be one of ${AUTH_MODES.join(', ')}, got ${JSON.stringify(auth.mode)}`);
   const windowMs = auth.freshnessWindowMs ?? 30_000;
-  if (!(Number.isFinite(windowMs) && windowMs >= 0)) throw new RangeError(`scenario auth.freshnessWindowMs must be a non-negative number, got ${JSON.stringify(auth.freshnessWindowMs)}`);
+  if (!(Number.isFinite(windowMs) && windowMs >= 0)) throw apiMisuse(`scenario auth.freshnessWindowMs must be a non-negative number, got ${JSON.stringify(auth.freshnessWindowMs)}`);
   if (auth.mode === 'off') return { mode: 'off', keyring: null, keyId: 0, freshnessWindowMs: 0 };
   const prng = new Prng(seed ^ 0x6b657973);
   const secret = Uint8Array.from({ length: SIM_KEY_BYTES }, () => prng.nextUint32() & 0xff);
