@@ -131,7 +131,7 @@ export function createEtcdCoordinator(opts: EtcdCoordinatorOptions): Coordinator
     const markFailed = (what: string, error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       stats.lastError = `${what}: ${message}`;
-      stats.sendFailed(`${what} failed: ${message}`, log);
+      stats.sendFailed(`coordinator request failed: etcd ${what}: ${message}`, log);
       failures++;
       if (!stats.up) return;
       stats.up = false;

@@ -96,7 +96,7 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
     });
     const onError = (error: Error) => {
       stats.lastError = error.message;
-      stats.sendFailed(`redis: ${error.message}`, log);
+      stats.sendFailed(`coordinator request failed: redis: ${error.message}`, log);
     };
     cmd.on('error', onError);
     sub.on('error', onError);
@@ -131,7 +131,7 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
           },
           (error: Error) => {
             stats.lastError = `${what}: ${error.message}`;
-            stats.sendFailed(`${what} failed: ${error.message}`, log);
+            stats.sendFailed(`coordinator request failed: redis ${what}: ${error.message}`, log);
             // A server that stops answering (paused, overloaded) need not close the connection:
             // a failed request counts as down too. The next successful registration (every
             // period) reports UP again; if none does within the renew deadline, the machine

@@ -75,7 +75,7 @@ export function createTransportCore(opts: TransportCoreOptions) {
   };
 
   const settleSend = (error: Error | null) => {
-    if (error) stats.sendFailed(error.message, log);
+    if (error) stats.sendFailed(`multicast send failed: ${error.message}`, log);
     else stats.sent++;
     pendingSends--;
     if (pendingSends > 0) return;

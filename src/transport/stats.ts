@@ -45,9 +45,10 @@ export class TransportStats {
     if (log !== null) this.#rateLimited(`drop:${reason}`, log, level, { reason }, `dropped datagram (${reason}): ${detail}`);
   }
 
+  /** Counts a failed send or coordinator request; `message` says which (the caller knows its backend). */
   sendFailed(message: string, log: Logger | null): void {
     this.sendErrors++;
-    if (log !== null) this.#rateLimited('send', log, 'warn', {}, `multicast send failed: ${message}`);
+    if (log !== null) this.#rateLimited('send', log, 'warn', {}, message);
   }
 
   notePeer(m: HaMessage, address: string, nowMs: number): void {
