@@ -8,8 +8,9 @@
  *       54     8  uint64 stamp = wall milliseconds * 1024 + counter, strictly increasing per sender
  *       62    16  HMAC-SHA256(key, bytes 0..61), first 16 bytes
  *
- * The stamp serves both replay protection (it must exceed the last accepted stamp of that
- * sender) and freshness (its milliseconds must be within the window of the receiver's clock).
+ * The stamp serves both replay protection (it must not have been accepted from that sender
+ * before, and may trail its newest accepted stamp by a small reorder window only; see
+ * replay-window.ts) and freshness (its milliseconds must be within the window of the receiver's clock).
  * Deriving it from wall time rather than a counter keeps it increasing across restarts, so a
  * restarted sender is not mistaken for a replayer.
  *
@@ -20,6 +21,8 @@ import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'no
 import { inspect } from 'node:util';
 import { MESSAGE_SIZE } from './codec.ts';
 import { apiMisuse } from '../assert.ts';
+import { ReplayWindow } from './replay-window.ts';
+export { REPLAY_WINDOW_STAMPS } from './replay-window.ts';
 
 export const AUTH_MODES = ['off', 'accept-both', 'enforce'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -40,6 +43,12 @@ export const MAX_KEY_ID = 255;
 export const MAX_KEYS = 8;
 /** Replay marks kept; only senders with a valid tag enter the table, so forgers cannot evict. */
 export const MAX_REPLAY_SENDERS = 1024;
+/**
+ * How far behind a sender's newest accepted stamp a not-yet-seen one is still accepted.
+ * Reordering on a LAN spans well under a millisecond, but a burst may straddle a millisecond
+ * tick or a busy host; 250 ms covers both while staying far below any heartbeat timeout.
+ */
+export const REORDER_WINDOW_MS = 250;
 
 export type AuthDropReason = 'auth-format' | 'auth-missing' | 'auth-unknown-key' | 'auth-stale' | 'auth-replay' | 'auth-bad-tag';
 export const AUTH_DROP_REASONS: readonly AuthDropReason[] = Object.freeze([
@@ -161,7 +170,7 @@ export type VerifyResult = { ok: true; verified: boolean } | { ok: false; reason
  */
 export class AuthVerifier {
   readonly policy: AuthPolicy;
-  readonly #marks = new Map<string, number>();
+  readonly #marks = new Map<string, ReplayWindow>();
   readonly #maxSenders: number;
 
   constructor(policy: AuthPolicy, opts: { maxSenders?: number } = {}) {
@@ -175,9 +184,14 @@ export class AuthVerifier {
     return this.policy.mode !== 'off';
   }
 
-  /** Last accepted stamp of a sender (tests and status). */
+  /** Newest accepted stamp of a sender (tests and status). */
   mark(nodeId: string): number | undefined {
-    return this.#marks.get(nodeId);
+    return this.#marks.get(nodeId)?.newest;
+  }
+
+  /** Stamps remembered for a sender (tests: memory stays bounded). */
+  rememberedStamps(nodeId: string): number {
+    return this.#marks.get(nodeId)?.size ?? 0;
   }
 
   get trackedSenders(): number {
@@ -186,7 +200,7 @@ export class AuthVerifier {
 
   /**
    * `data` has passed frameKind and its body decoded to a message from `senderId`.
-   * Order: key id, freshness, replay (all cheap) before the HMAC; the mark moves last.
+   * Order: key id, freshness, replay (all cheap) before the HMAC; the replay window records last.
    */
   check(data: Uint8Array, tagged: boolean, senderId: string, wallMs: number): VerifyResult {
     const { mode } = this.policy;
@@ -206,17 +220,21 @@ export class AuthVerifier {
     if (Math.abs(skewMs) > windowMs) {
       return { ok: false, reason: 'auth-stale', detail: `stamp from ${senderId} is ${skewMs} ms from our clock (window ${windowMs} ms)` };
     }
-    const last = this.#marks.get(senderId);
-    if (last !== undefined && stamp <= last) {
-      return { ok: false, reason: 'auth-replay', detail: `stamp from ${senderId} is ${last - stamp} steps at or behind the last accepted` };
-    }
+    const replayWindow = this.#marks.get(senderId);
+    const verdict = replayWindow?.admits(stamp, senderId);
+    if (verdict !== undefined && !verdict.ok) return { ok: false, reason: 'auth-replay', detail: verdict.detail };
     const expected = tagOf(key, data.subarray(0, OFFSET_TAG));
     if (!timingSafeEqual(expected, data.subarray(OFFSET_TAG, TAGGED_SIZE))) {
       return { ok: false, reason: 'auth-bad-tag', detail: `tag does not verify with key id ${keyId} (claimed sender ${senderId})` };
     }
     // Re-insert so Map order is least recently accepted first: that is the one evicted.
     this.#marks.delete(senderId);
-    this.#marks.set(senderId, stamp);
+    if (replayWindow === undefined) {
+      this.#marks.set(senderId, new ReplayWindow(stamp, REORDER_WINDOW_MS * STAMP_PER_MS));
+    } else {
+      replayWindow.record(stamp);
+      this.#marks.set(senderId, replayWindow);
+    }
     if (this.#marks.size > this.#maxSenders) this.#marks.delete(this.#marks.keys().next().value!);
     return { ok: true, verified: true };
   }

@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, MESSAGE_SIZE, type HaMessage } from '../../src/transport/codec.ts';
 import {
-  AuthKeyring, AuthVerifier, frameKind, MAX_REPLAY_SENDERS, sealMessage, STAMP_PER_MS, StampClock, TAGGED_SIZE, TRAILER_MAGIC,
+  AuthKeyring, AuthVerifier, frameKind, MAX_REPLAY_SENDERS, REORDER_WINDOW_MS, sealMessage, STAMP_PER_MS, StampClock, TAGGED_SIZE, TRAILER_MAGIC,
   type AuthMode,
 } from '../../src/transport/auth.ts';
 import { receiveDatagram, type ReceiveContext } from '../../src/transport/receive.ts';
@@ -85,12 +85,15 @@ describe('HMAC trailer', () => {
     expect(reasonOf(check(v, flippedStamp))).toBe('auth-bad-tag');
   });
 
-  it('replay: the same datagram twice, or an older one, is dropped; a newer one passes', () => {
+  it('replay: the same datagram twice, or one older than the reorder window, is dropped; a newer one passes', () => {
     const v = verifier();
     const first = sealed(stampAt(NOW_MS, 3));
     expect(reasonOf(check(v, first))).toBe('accepted');
     expect(reasonOf(check(v, first))).toBe('auth-replay');
+    // Overtaken but never seen (a reordering link): accepted once, then a replay.
+    expect(reasonOf(check(v, sealed(stampAt(NOW_MS, 2))))).toBe('accepted');
     expect(reasonOf(check(v, sealed(stampAt(NOW_MS, 2))))).toBe('auth-replay');
+    expect(reasonOf(check(v, sealed(stampAt(NOW_MS - REORDER_WINDOW_MS - 1))))).toBe('auth-replay');
     expect(reasonOf(check(v, sealed(stampAt(NOW_MS, 4))))).toBe('accepted');
     // Marks are per sender: another node's older stamp is fine.
     expect(reasonOf(check(v, sealed(stampAt(NOW_MS, 1), { nodeId: 'node-b' })))).toBe('accepted');
