@@ -13,8 +13,8 @@
  * mark. Stamps are not dense (wall ms × 1024 + counter), so it keeps the stamps themselves: the
  * last REPLAY_WINDOW_STAMPS accepted, sorted. A stamp below the newest is accepted only if
  *   - it is not among the remembered ones (a duplicate is a replay),
- *   - it is at most a small reorder window (REORDER_WINDOW_MS in auth.ts) behind the newest accepted (a late straggler is refused,
- *     as before), and
+ *   - it is at most a small reorder window (REORDER_WINDOW_MS in auth.ts) behind the newest
+ *     accepted (a late straggler is refused, as before), and
  *   - when the memory is full, it is above the oldest remembered stamp.
  * Soundness: a stamp leaves the memory only when the memory is full and it is the smallest, so
  * every stamp ever accepted is either remembered or below the oldest remembered one; both are

@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, MESSAGE_SIZE, type HaMessage } from '../../src/transport/codec.ts';
 import {
-  AuthKeyring, AuthVerifier, frameKind, MAX_REPLAY_SENDERS, REORDER_WINDOW_MS, sealMessage, STAMP_PER_MS, StampClock, TAGGED_SIZE, TRAILER_MAGIC,
+  AuthKeyring, AuthVerifier, frameKind, MAX_REPLAY_SENDERS, REORDER_WINDOW_MS, REPLAY_WINDOW_STAMPS, sealMessage, STAMP_PER_MS, StampClock, TAGGED_SIZE, TRAILER_MAGIC,
   type AuthMode,
 } from '../../src/transport/auth.ts';
 import { receiveDatagram, type ReceiveContext } from '../../src/transport/receive.ts';
@@ -129,6 +129,16 @@ describe('HMAC trailer', () => {
     expect(check(keyless, forged)).toEqual({ ok: true, verified: false });
     expect(() => new AuthVerifier({ mode: 'enforce', keyring: null, keyId: 1, freshnessWindowMs: 1 })).toThrow(RangeError);
     expect(() => new AuthVerifier({ mode: 'enforce', keyring, keyId: 7, freshnessWindowMs: 1 })).toThrow(/no key with id 7/);
+  });
+
+  it('remembers at most REPLAY_WINDOW_STAMPS stamps per sender, however many it accepts', () => {
+    const v = verifier();
+    for (let i = 0; i < 4 * REPLAY_WINDOW_STAMPS; i++) expect(reasonOf(check(v, sealed(stampAt(NOW_MS, 2 * i))))).toBe('accepted');
+    expect(v.rememberedStamps('node-a')).toBe(REPLAY_WINDOW_STAMPS);
+    // Forgotten stamps stay refused: the never-seen gap just below the memory included.
+    expect(reasonOf(check(v, sealed(stampAt(NOW_MS, 0))))).toBe('auth-replay');
+    expect(reasonOf(check(v, sealed(stampAt(NOW_MS, 1))))).toBe('auth-replay');
+    expect(v.rememberedStamps('node-a')).toBe(REPLAY_WINDOW_STAMPS);
   });
 
   it('bounds the replay table, evicting the least recently accepted sender', () => {
