@@ -149,7 +149,7 @@ for (const backend of BACKENDS) {
       const t0 = performance.now();
       old.proc.kill('SIGSTOP');
       const { node, line } = await takeover(old, t0, TTL_MS + RETRY_MS + SLACK_MS);
-      await until('writes from the new primary', () => store.accepted.some((w) => w.nodeId === node.nodeId), { deadlineMs: 5_000, context: roles });
+      await until('writes from the new primary', () => store.accepted.some((w) => w.nodeId === node.nodeId && w.atMs >= t0), { deadlineMs: 5_000, context: roles });
       await new Promise((r) => setTimeout(r, Math.max(0, TTL_MS - (performance.now() - t0)) + 200));
       const from = old.logs.length;
       old.proc.kill('SIGCONT');
@@ -160,7 +160,9 @@ for (const backend of BACKENDS) {
       expect(await waitSettled(alive(), 5_000)).toBe(node);
       // Give any write the resumed node sent before stepping down time to reach the store.
       await new Promise((r) => setTimeout(r, 300));
-      const firstNew = store.accepted.find((w) => w.nodeId === node.nodeId)!;
+      // The new primary may have led before in this test (an early term lost under load), so its
+      // first write of this term is the first one accepted after the pause began.
+      const firstNew = store.accepted.find((w) => w.nodeId === node.nodeId && w.atMs >= t0)!;
       expect(firstNew.token).toBe(line.epoch);
       const staleAccepted = store.accepted.filter((w) => w.atMs >= firstNew.atMs && w.token < firstNew.token);
       expect(staleAccepted).toEqual([]);
