@@ -30,6 +30,7 @@
 import { and, assign, cancel, enqueueActions, fromCallback, not, sendTo, setup, type EventObject } from 'xstate';
 import { serviceMachine, type Role, type RoleTransition } from './service.machine.ts';
 import type { ServiceSpec } from './role.machine.ts';
+import type { RoleTag } from './role-tags.ts';
 
 export interface LeaseTiming {
   /** How long the coordinator keeps a lease that is not renewed. */
@@ -113,6 +114,7 @@ export const leaseMachine = setup({
     context: {} as LeaseContext,
     events: {} as LeaseEvent,
     input: {} as LeaseInput,
+    tags: {} as RoleTag,
   },
   actors: {
     // Stand-in so the machine runs as it is in the visualizer; src/backends supplies the real one.
@@ -260,6 +262,7 @@ export const leaseMachine = setup({
   initial: 'unknown',
   states: {
     unknown: {
+      tags: 'unknown',
       entry: { type: 'enterRole', params: { role: 'unknown' } },
       on: {
         'COORDINATOR.UP': [
@@ -269,6 +272,7 @@ export const leaseMachine = setup({
       },
     },
     electing: {
+      tags: 'electing',
       entry: ['forgetLeader', { type: 'enterRole', params: { role: 'electing' } }, 'sendCampaign'],
       after: { retryPeriod: { target: 'electing', reenter: true } },
       on: {
@@ -285,10 +289,11 @@ export const leaseMachine = setup({
     },
     /**
      * Granted, not yet primary: the token is being made durable. Services hear nothing and the
-     * reported role stays the one we came from (roleOf) until EPOCH.PERSISTED; a failed write
+     * reported role stays the one we came from (roleOfSnapshot) until EPOCH.PERSISTED; a failed write
      * arrives as FAULT and releases the lease. Bounded by the renew deadline like a primary.
      */
     claiming: {
+      tags: 'claiming',
       invoke: { src: 'persistEpoch', input: ({ context }) => ({ epoch: context.claimEpoch }) },
       after: {
         renewDeadline: { target: 'electing', actions: [{ type: 'noteStepDown', params: { reason: 'the epoch was not made durable within the renew deadline' } }, 'releaseClaim'] },
@@ -300,6 +305,7 @@ export const leaseMachine = setup({
       },
     },
     primary: {
+      tags: 'primary',
       entry: { type: 'enterRole', params: { role: 'primary' } },
       type: 'parallel',
       on: {
@@ -332,6 +338,7 @@ export const leaseMachine = setup({
       },
     },
     standby: {
+      tags: 'standby',
       entry: { type: 'enterRole', params: { role: 'standby' } },
       on: {
         'LEASE.ACQUIRED': [

@@ -32,9 +32,11 @@ import { and, assign, enqueueActions, fromCallback, not, sendTo, setup, type Eve
 import { outranks, type Rankable } from './rank.ts';
 import { serviceMachine, type Role, type RoleTransition } from './service.machine.ts';
 import { LEAVING_PRIORITY, type WireRole } from './identity.ts';
+import { roleOfSnapshot, type RoleSnapshot, type RoleTag } from './role-tags.ts';
 
 export type { Role, RoleTransition };
 export type { WireRole };
+export { roleOfSnapshot, type RoleSnapshot, type RoleTag };
 export type RoleMode = 'auto' | 'primary' | 'standby';
 
 /**
@@ -203,6 +205,7 @@ export const roleMachine = setup({
     context: {} as RoleContext,
     events: {} as RoleEvent,
     input: {} as RoleInput,
+    tags: {} as RoleTag,
   },
   actors: {
     // Stand-ins so the machine runs as it is in the visualizer; src/ supplies the real ones.
@@ -476,6 +479,7 @@ export const roleMachine = setup({
   initial: 'unknown',
   states: {
     unknown: {
+      tags: 'unknown',
       entry: { type: 'enterRole', params: { role: 'unknown' } },
       initial: 'down',
       states: {
@@ -519,6 +523,7 @@ export const roleMachine = setup({
       },
     },
     electing: {
+      tags: 'electing',
       entry: ['clearCandidates', { type: 'enterRole', params: { role: 'electing' } }, 'sendAnnounce'],
       on: {
         'PEER.PRIMARY': [
@@ -558,11 +563,12 @@ export const roleMachine = setup({
     /**
      * Won the role, not yet primary: the new epoch (claimEpoch) is being made durable. Nothing
      * has been sent or told at this epoch; the role reported is still the one we came from (see
-     * roleOf). Only on EPOCH.PERSISTED does the node enter primary, announce and tell services,
+     * roleOfSnapshot). Only on EPOCH.PERSISTED does the node enter primary, announce and tell services,
      * so a node that crashes here restarts above the epoch it was about to use. A failed write
      * arrives as FAULT (root) and the node goes to unknown instead.
      */
     claiming: {
+      tags: 'claiming',
       invoke: { src: 'persistEpoch', input: ({ context }) => ({ epoch: context.claimEpoch }) },
       on: {
         'EPOCH.PERSISTED': { target: 'primary', actions: 'assumeClaim' },
@@ -575,6 +581,7 @@ export const roleMachine = setup({
       },
     },
     primary: {
+      tags: 'primary',
       entry: [{ type: 'enterRole', params: { role: 'primary' } }, 'sendDeclaration', 'sendHeartbeat'],
       on: {
         'PEER.PRIMARY': [
@@ -606,6 +613,7 @@ export const roleMachine = setup({
       },
     },
     standby: {
+      tags: 'standby',
       entry: [{ type: 'enterRole', params: { role: 'standby' } }, 'sendDeclaration'],
       on: {
         // Our epoch is the term of the primary we follow; another standby's may be a rival's.
@@ -682,9 +690,10 @@ export const roleMachine = setup({
 });
 
 /**
- * The role of a snapshot: its top-level state, except that a node `claiming` the primary role
+ * The role of a state value: its top-level state, except that a node `claiming` the primary role
  * still has the role it came from (context.role) until its epoch is durable; without the
- * context, `claiming` reads as electing.
+ * context, `claiming` reads as electing. Readers holding a snapshot use roleOfSnapshot (state
+ * tags) instead; this stays for callers that have only a state value.
  */
 export function roleOf(value: unknown, context?: { role: Role }): Role {
   const key = typeof value === 'string' ? value : Object.keys(value as object)[0];

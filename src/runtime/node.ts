@@ -5,7 +5,7 @@
  */
 import { createActor, fromCallback, type Actor, type AnyActorRef, type AnyStateMachine, type EventObject, type InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
-import { roleMachine, roleOf, type Role, type SendEvent } from '../../machines/role.machine.ts';
+import { roleMachine, roleOfSnapshot, type Role, type SendEvent } from '../../machines/role.machine.ts';
 import { serviceMachine, type ServiceContext as SupervisorContext } from '../../machines/service.machine.ts';
 import type { HastateConfig } from '../config/index.ts';
 import { leaseMachine } from '../../machines/lease.machine.ts';
@@ -195,7 +195,7 @@ export class HaNode {
       next: (snapshot) => {
         const ctx = snapshot.context as CommonContext & { role: Role; maxSeenEpoch?: number };
         this.#recordSeen(Math.max(ctx.epoch, ctx.maxSeenEpoch ?? 0));
-        this.#observe(roleOf(snapshot.value, ctx), ctx.epoch, ctx.primaryId, ctx.reason);
+        this.#observe(roleOfSnapshot(snapshot), ctx.epoch, ctx.primaryId, ctx.reason);
       },
       error: (error) => this.log.fatal({ err: error }, 'role machine failed'),
     });
@@ -300,13 +300,13 @@ export class HaNode {
   async resign(): Promise<{ resigned: boolean; role: Role; epoch: number }> {
     const actor = this.#actor;
     if (actor === null) return { resigned: false, role: 'unknown', epoch: this.#lastEpoch };
-    const before = roleOf(actor.getSnapshot().value);
+    const before = roleOfSnapshot(actor.getSnapshot());
     if (before !== 'primary') return { resigned: false, role: before, epoch: actor.getSnapshot().context.epoch };
     this.log.info('resigning: handing the primary role over');
     actor.send({ type: 'RESIGN' });
     await this.#flush(FLUSH_DEADLINE_MS);
     const after = actor.getSnapshot();
-    return { resigned: true, role: roleOf(after.value), epoch: after.context.epoch };
+    return { resigned: true, role: roleOfSnapshot(after), epoch: after.context.epoch };
   }
 
   /**
@@ -317,7 +317,7 @@ export class HaNode {
   async stop(deadlineMs = 5_000): Promise<void> {
     const actor = this.#actor;
     if (actor === null) return;
-    if (roleOf(actor.getSnapshot().value) === 'primary') await this.resign();
+    if (roleOfSnapshot(actor.getSnapshot()) === 'primary') await this.resign();
     this.#actor = null;
     actor.stop();
     this.#store?.close();
@@ -340,7 +340,7 @@ export class HaNode {
     const ha = this.config.ha;
     return {
       nodeId: ha.nodeId,
-      role: snapshot ? roleOf(snapshot.value, snapshot.context) : 'unknown',
+      role: snapshot ? roleOfSnapshot(snapshot) : 'unknown',
       statePaths: snapshot ? leafPaths(snapshot.value) : ['unknown'],
       epoch: ctx?.epoch ?? this.#lastEpoch,
       priority: ha.priority,
@@ -349,7 +349,7 @@ export class HaNode {
       primaryId: ctx?.primaryId ?? null,
       // Only meaningful while another node is (or was last seen as) primary.
       lastPrimaryHeartbeatAgeMs:
-        stats.lastPrimaryHeartbeatMs === null || (snapshot !== undefined && roleOf(snapshot.value, snapshot.context) === 'primary')
+        stats.lastPrimaryHeartbeatMs === null || (snapshot !== undefined && roleOfSnapshot(snapshot) === 'primary')
           ? null
           : Math.round(now - stats.lastPrimaryHeartbeatMs),
       roleChanges: ctx?.roleChanges ?? 0,

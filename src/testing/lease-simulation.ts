@@ -11,7 +11,7 @@
  */
 import { createActor, fromCallback, type Actor, type EventObject } from 'xstate';
 import { leaseMachine, type CoordinatorCommand, type LeaseEvent, type LeaseTiming } from '../../machines/lease.machine.ts';
-import { roleOf, type Role } from '../../machines/role.machine.ts';
+import { roleOfSnapshot, type Role } from '../../machines/role.machine.ts';
 import { LeaseValidity } from '../backends/lease-keeping.ts';
 import { Prng } from './prng.ts';
 import { Phase, resumeOwner, runAsOwner, Scheduler, type Entry } from './scheduler.ts';
@@ -134,7 +134,7 @@ export class LeaseSimulation {
     const actor = createActor(machine, { clock, input: { nodeId: id, timing: this.opts.timing, epoch: store.epoch } });
     node.actor = actor;
     actor.subscribe((s) => {
-      const role = roleOf(s.value, s.context);
+      const role = roleOfSnapshot(s);
       if (role === 'primary' && (node.role !== 'primary' || s.context.epoch !== node.epoch)) {
         if (s.context.epoch <= node.durableAtStart) this.violations.push(`${this.nowMs} ms: ${id} leads at epoch ${s.context.epoch}, at or below ${node.durableAtStart} made durable by an earlier process`);
         if (s.context.epoch > store.epoch) this.violations.push(`${this.nowMs} ms: ${id} leads at epoch ${s.context.epoch} before it is durable (${store.epoch})`);

@@ -7,7 +7,7 @@
  */
 import pino from 'pino';
 import { createActor, fromCallback, type Actor, type EventObject } from 'xstate';
-import { roleMachine, roleOf, type Role, type RoleMode, type RoleTiming, type SendEvent } from '../../machines/role.machine.ts';
+import { roleMachine, roleOfSnapshot, type Role, type RoleMode, type RoleTiming, type SendEvent } from '../../machines/role.machine.ts';
 import { serviceMachine } from '../../machines/service.machine.ts';
 import type { AuthPolicy } from '../transport/auth.ts';
 import type { TransportCore } from '../transport/core.ts';
@@ -220,7 +220,7 @@ export class Simulation {
     });
     node.actor = actor;
     actor.subscribe((snapshot) => {
-      const role = roleOf(snapshot.value, snapshot.context);
+      const role = roleOfSnapshot(snapshot);
       const epoch = snapshot.context.epoch;
       // Seen epochs are written in the background by the real node; here at once.
       void store.record(Math.max(epoch, snapshot.context.maxSeenEpoch));
