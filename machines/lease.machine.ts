@@ -27,7 +27,7 @@
  * act once more after the lease expired before its timers run. Services that write to shared
  * state must pass the epoch (fencing token) along and the store must reject lower tokens.
  */
-import { and, assign, cancel, enqueueActions, fromCallback, not, sendTo, setup, type EventObject } from 'xstate';
+import { and, assertEvent, assign, cancel, enqueueActions, fromCallback, not, sendTo, setup, type EventObject } from 'xstate';
 import { serviceMachine, type Role, type RoleTransition } from './service.machine.ts';
 import type { ServiceSpec } from './role.machine.ts';
 import type { RoleTag } from './role-tags.ts';
@@ -104,8 +104,6 @@ function transitionOf(context: LeaseContext, to: Role): RoleTransition {
   return { from: context.role, to, epoch: context.epoch, nodeId: context.nodeId, primaryId: context.primaryId, reason: context.reason };
 }
 
-const tokenOf = (event: LeaseEvent): number => ('token' in event ? event.token : 0);
-
 /** Id of the delayed COORDINATOR.LOST, so that COORDINATOR.UP can cancel it. */
 const COORDINATOR_LOSS = 'coordinatorLoss';
 
@@ -127,17 +125,34 @@ export const leaseMachine = setup({
   },
   guards: {
     isNeverLeader: ({ context }) => context.mode === 'standby',
-    isOtherLeader: ({ context, event }) => event.type === 'LEADER.OBSERVED' && event.leaderId !== null && event.leaderId !== context.nodeId,
-    isNoLeader: ({ event }) => event.type === 'LEADER.OBSERVED' && event.leaderId === null,
-    isOurToken: ({ context, event }) => tokenOf(event) === context.epoch,
-    isClaimToken: ({ context, event }) => tokenOf(event) === context.claimEpoch,
+    isOtherLeader: ({ context, event }) => {
+      assertEvent(event, 'LEADER.OBSERVED');
+      return event.leaderId !== null && event.leaderId !== context.nodeId;
+    },
+    isNoLeader: ({ event }) => {
+      assertEvent(event, 'LEADER.OBSERVED');
+      return event.leaderId === null;
+    },
+    isOurToken: ({ context, event }) => {
+      assertEvent(event, ['LEASE.LOST', 'LEASE.RENEWED']);
+      return event.token === context.epoch;
+    },
+    isClaimToken: ({ context, event }) => {
+      assertEvent(event, 'LEASE.LOST');
+      return event.token === context.claimEpoch;
+    },
     /**
      * A grant whose token is not above an epoch we already hold or saw: the coordinator lost its
      * counter and our minToken did not reach it. Using it would send the epoch back.
      */
-    isStaleGrant: ({ context, event }) => event.type === 'LEASE.ACQUIRED' && event.token <= context.epoch,
-    isNewerLeader: ({ context, event }) =>
-      event.type === 'LEADER.OBSERVED' && event.leaderId !== null && event.leaderId !== context.nodeId && event.token > context.epoch,
+    isStaleGrant: ({ context, event }) => {
+      assertEvent(event, 'LEASE.ACQUIRED');
+      return event.token <= context.epoch;
+    },
+    isNewerLeader: ({ context, event }) => {
+      assertEvent(event, 'LEADER.OBSERVED');
+      return event.leaderId !== null && event.leaderId !== context.nodeId && event.token > context.epoch;
+    },
     hasResigned: ({ context }) => context.resigned,
     isCoordinatorUp: ({ context }) => context.coordinatorUp,
   },
@@ -154,14 +169,13 @@ export const leaseMachine = setup({
       for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition });
     }),
     noteCoordinatorUp: assign({ coordinatorUp: true }),
-    noteConflict: assign(({ context, event }) => ({
-      coordinatorUp: false,
-      primaryId: null,
-      reason: event.type === 'IDENTITY.CONFLICT' ? `duplicate node id: another process at ${event.from} uses node id ${context.nodeId}` : context.reason,
-    })),
+    noteConflict: assign(({ context, event }) => {
+      assertEvent(event, 'IDENTITY.CONFLICT');
+      return { coordinatorUp: false, primaryId: null, reason: `duplicate node id: another process at ${event.from} uses node id ${context.nodeId}` };
+    }),
     noteCoordinatorDown: assign(({ event }) => {
-      const why = event.type === 'COORDINATOR.DOWN' ? event.reason : 'unknown';
-      return { coordinatorUp: false, coordinatorDownReason: why, reason: `coordinator unreachable: ${why}` };
+      assertEvent(event, 'COORDINATOR.DOWN');
+      return { coordinatorUp: false, coordinatorDownReason: event.reason, reason: `coordinator unreachable: ${event.reason}` };
     }),
     /**
      * Starts the loss bound at the first DOWN only: repeated DOWNs while it is down must not
@@ -176,26 +190,39 @@ export const leaseMachine = setup({
       reason: `coordinator lost: unreachable for ${context.timing.renewDeadlineMs} ms (the renew deadline): ${context.coordinatorDownReason}`,
     })),
     /** The token is ours but not yet used: it becomes the epoch once durable (`takeLease`). */
-    claimLease: assign(({ event }) => ({
-      claimEpoch: tokenOf(event),
-      lastRttMs: event.type === 'LEASE.ACQUIRED' ? event.rttMs : 0,
-    })),
+    claimLease: assign(({ event }) => {
+      assertEvent(event, 'LEASE.ACQUIRED');
+      return { claimEpoch: event.token, lastRttMs: event.rttMs };
+    }),
     takeLease: assign(({ context }) => ({
       epoch: Math.max(context.epoch, context.claimEpoch),
       primaryId: context.nodeId,
       resigned: false,
       reason: `acquired the lease (token ${context.claimEpoch})`,
     })),
-    noteStaleGrant: assign(({ context, event }) => ({
-      reason: `refused the lease: token ${tokenOf(event)} is not above epoch ${context.epoch} (the coordinator lost its counter?); campaigning again`,
-    })),
-    releaseGrant: sendTo('coordinator', ({ event }): CoordinatorCommand => ({ type: 'RELEASE', token: tokenOf(event) })),
+    noteStaleGrant: assign(({ context, event }) => {
+      assertEvent(event, 'LEASE.ACQUIRED');
+      return {
+        reason: `refused the lease: token ${event.token} is not above epoch ${context.epoch} (the coordinator lost its counter?); campaigning again`,
+      };
+    }),
+    releaseGrant: sendTo('coordinator', ({ event }): CoordinatorCommand => {
+      assertEvent(event, 'LEASE.ACQUIRED');
+      return { type: 'RELEASE', token: event.token };
+    }),
     releaseClaim: sendTo('coordinator', ({ context }): CoordinatorCommand => ({ type: 'RELEASE', token: context.claimEpoch })),
-    noteFault: assign(({ event }) => ({ primaryId: null, reason: event.type === 'FAULT' ? event.reason : 'fault' })),
-    noteRenewal: assign({ lastRttMs: ({ event }) => (event.type === 'LEASE.RENEWED' ? event.rttMs : 0) }),
+    noteFault: assign(({ event }) => {
+      assertEvent(event, 'FAULT');
+      return { primaryId: null, reason: event.reason };
+    }),
+    noteRenewal: assign(({ event }) => {
+      assertEvent(event, 'LEASE.RENEWED');
+      return { lastRttMs: event.rttMs };
+    }),
     /** Services hear a new leader or term as standby -> standby, as with role.machine.ts. */
     followLeader: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'LEADER.OBSERVED' || event.leaderId === null) return;
+      assertEvent(event, 'LEADER.OBSERVED');
+      if (event.leaderId === null) return;
       const epoch = Math.max(context.epoch, event.token);
       if (event.leaderId === context.primaryId && epoch === context.epoch) return;
       const next = { ...context, primaryId: event.leaderId, epoch, reason: `lease held by ${event.leaderId} (token ${event.token})` };

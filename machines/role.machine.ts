@@ -28,7 +28,7 @@
  * primary on each side until it heals; two sides that promote independently may hold the
  * same epoch number meanwhile (the pair (epoch, nodeId) stays unique).
  */
-import { and, assign, enqueueActions, fromCallback, not, sendTo, setup, type EventObject } from 'xstate';
+import { and, assertEvent, assign, enqueueActions, fromCallback, not, sendTo, setup, type EventObject } from 'xstate';
 import { outranks, type Rankable } from './rank.ts';
 import { serviceMachine, type Role, type RoleTransition } from './service.machine.ts';
 import { LEAVING_PRIORITY, type WireRole } from './identity.ts';
@@ -150,7 +150,11 @@ export interface RoleContext {
   services: readonly ServiceSpec[];
 }
 
-const peerOf = (event: RoleEvent): PeerInfo | null => ('peer' in event ? event.peer : null);
+/**
+ * Every event that carries a peer. Guards and actions narrow to the event types they are used
+ * with (assertEvent), so wiring one to another event fails loudly instead of reading no peer.
+ */
+const PEER_EVENTS = ['PEER.ANNOUNCE', 'PEER.ELECTING', 'PEER.PRIMARY', 'PEER.STANDBY', 'PEER.LEAVING'] as const;
 
 /** Ticks of silence after which a peer is forgotten: the same span as the heartbeat timeout. */
 const maxSilentTicks = (t: RoleTiming) => Math.ceil(t.heartbeatTimeoutMs / t.heartbeatIntervalMs);
@@ -227,18 +231,17 @@ export const roleMachine = setup({
     isForcedPrimary: ({ context }) => context.mode === 'primary',
     isForcedStandby: ({ context }) => context.mode === 'standby',
     isNewCandidate: ({ context, event }) => {
-      const peer = peerOf(event);
-      return peer !== null && !(peer.nodeId in context.candidates);
+      assertEvent(event, 'PEER.ANNOUNCE');
+      return !(event.peer.nodeId in context.candidates);
     },
     isPrimaryLeaving: ({ context, event }) => {
-      const peer = peerOf(event);
-      return peer !== null && peer.nodeId === context.primaryId;
+      assertEvent(event, 'PEER.LEAVING');
+      return event.peer.nodeId === context.primaryId;
     },
     isStaleClaim: ({ context, event }) => {
-      const peer = peerOf(event);
-      if (peer === null) return false;
-      const leftAt = context.departed[peer.nodeId];
-      return leftAt !== undefined && peer.epoch <= leftAt;
+      assertEvent(event, 'PEER.PRIMARY');
+      const leftAt = context.departed[event.peer.nodeId];
+      return leftAt !== undefined && event.peer.epoch <= leftAt;
     },
     isBestCandidate: ({ context }) =>
       Object.values(context.candidates).every((c) => outranks(context.self, c)),
@@ -247,12 +250,12 @@ export const roleMachine = setup({
         .filter((p) => p.role !== 'primary' && p.nodeId !== context.primaryId)
         .every((p) => outranks(context.self, p)),
     mustYieldToPeer: ({ context, event }) => {
-      const peer = peerOf(event);
-      return context.mode !== 'primary' && peer !== null && outranks(peer, context.self);
+      assertEvent(event, 'PEER.PRIMARY');
+      return context.mode !== 'primary' && outranks(event.peer, context.self);
     },
     mayPreemptPeer: ({ context, event }) => {
-      const peer = peerOf(event);
-      return context.mode === 'auto' && context.preempt && peer !== null && outranks(context.self, peer);
+      assertEvent(event, 'PEER.PRIMARY');
+      return context.mode === 'auto' && context.preempt && outranks(context.self, event.peer);
     },
     /**
      * A standby follows one primary while it is live. Another primary that does not outrank it
@@ -261,8 +264,9 @@ export const roleMachine = setup({
      * the other through us, so that each re-asserted over the other at every heartbeat.
      */
     isWorseThanOurPrimary: ({ context, event }) => {
-      const peer = peerOf(event);
-      if (peer === null || context.primaryId === null || peer.nodeId === context.primaryId) return false;
+      assertEvent(event, 'PEER.PRIMARY');
+      const peer = event.peer;
+      if (context.primaryId === null || peer.nodeId === context.primaryId) return false;
       const ours = context.peers[context.primaryId];
       return ours !== undefined && ours.role === 'primary' && !outranks(peer, ours);
     },
@@ -276,12 +280,12 @@ export const roleMachine = setup({
      * push each other's epochs up at every heartbeat.
      */
     isDeclaredEpochAhead: ({ context, event }) => {
-      const peer = peerOf(event);
-      return peer !== null && peer.declared === true && peer.epoch > context.epoch;
+      assertEvent(event, 'PEER.STANDBY');
+      return event.peer.declared === true && event.peer.epoch > context.epoch;
     },
     isPeerEpochNotBehind: ({ context, event }) => {
-      const peer = peerOf(event);
-      return peer !== null && peer.epoch >= context.epoch;
+      assertEvent(event, 'PEER.PRIMARY');
+      return event.peer.epoch >= context.epoch;
     },
   },
   actions: {
@@ -298,8 +302,8 @@ export const roleMachine = setup({
       for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition });
     }),
     notePeer: assign(({ context, event }) => {
-      const peer = peerOf(event);
-      if (peer === null) return {};
+      assertEvent(event, PEER_EVENTS);
+      const peer = event.peer;
       const update: Partial<RoleContext> = {
         peers: { ...context.peers, [peer.nodeId]: { ...peer, silentTicks: 0 } },
         maxSeenEpoch: Math.max(context.maxSeenEpoch, peer.epoch),
@@ -312,8 +316,8 @@ export const roleMachine = setup({
     }),
     noteDeparture: assign({
       departed: ({ context, event }) => {
-        const peer = peerOf(event);
-        if (peer === null) return context.departed;
+        assertEvent(event, 'PEER.LEAVING');
+        const peer = event.peer;
         const entries = Object.entries(context.departed).filter(([id]) => id !== peer.nodeId);
         // Bounded: only the most recent departures matter.
         return Object.fromEntries([...entries.slice(-(MAX_DEPARTED - 1)), [peer.nodeId, peer.epoch]]);
@@ -321,8 +325,8 @@ export const roleMachine = setup({
     }),
     noteCandidate: assign({
       candidates: ({ context, event }) => {
-        const peer = peerOf(event);
-        return peer === null ? context.candidates : { ...context.candidates, [peer.nodeId]: peer };
+        assertEvent(event, ['PEER.ANNOUNCE', 'PEER.ELECTING', 'PEER.STANDBY']);
+        return { ...context.candidates, [event.peer.nodeId]: event.peer };
       },
     }),
     clearCandidates: assign({ candidates: {}, primaryId: null }),
@@ -339,18 +343,17 @@ export const roleMachine = setup({
       claimEpoch: Math.max(context.epoch, context.maxSeenEpoch) + 1,
       claimReason: params.reason,
     })),
-    assumeClaim: assign(({ context, event }) => ({
-      epoch: Math.max(context.epoch, event.type === 'EPOCH.PERSISTED' ? event.epoch : 0),
-      primaryId: context.self.nodeId,
-      reason: context.claimReason,
-    })),
+    assumeClaim: assign(({ context, event }) => {
+      assertEvent(event, 'EPOCH.PERSISTED');
+      return { epoch: Math.max(context.epoch, event.epoch), primaryId: context.self.nodeId, reason: context.claimReason };
+    }),
     /**
      * A standby learns of a new primary or a new term: services hear it as a standby -> standby
      * transition, so they can fence with the current epoch and know whom to redirect to.
      */
     followPrimary: enqueueActions(({ context, event, enqueue }, params: { reason: string }) => {
-      const peer = peerOf(event);
-      if (peer === null) return;
+      assertEvent(event, 'PEER.PRIMARY');
+      const peer = event.peer;
       const epoch = Math.max(context.epoch, peer.epoch);
       if (peer.nodeId === context.primaryId && epoch === context.epoch) return;
       const next = { ...context, primaryId: peer.nodeId, epoch, reason: `${params.reason} ${peer.nodeId}` };
@@ -367,7 +370,10 @@ export const roleMachine = setup({
       for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition: transitionOf(next, 'standby') });
     }),
     adoptEpoch: assign({
-      epoch: ({ context, event }) => Math.max(context.epoch, peerOf(event)?.epoch ?? 0),
+      epoch: ({ context, event }) => {
+        assertEvent(event, 'PEER.STANDBY');
+        return Math.max(context.epoch, event.peer.epoch);
+      },
     }),
     forgetPrimary: assign(({ context }, params: { reason: string }) => {
       const peers = { ...context.peers };
@@ -383,13 +389,14 @@ export const roleMachine = setup({
     }),
     /** A conflicting primary at our epoch or above: outbid it, once the new epoch is durable (`primary.reasserting`). */
     claimReassert: assign(({ context, event }) => {
-      const peer = peerOf(event);
-      if (peer === null) return {};
+      assertEvent(event, ['PEER.PRIMARY', 'PEER.STANDBY']);
+      const peer = event.peer;
       const over = event.type === 'PEER.PRIMARY' ? 're-asserted over primary' : 'moved above the term declared by';
       return { claimEpoch: Math.max(context.epoch, context.maxSeenEpoch, peer.epoch) + 1, claimReason: `${over} ${peer.nodeId} (epoch ${peer.epoch})` };
     }),
     applyReassert: enqueueActions(({ context, event, enqueue }) => {
-      const epoch = Math.max(context.epoch, event.type === 'EPOCH.PERSISTED' ? event.epoch : 0);
+      assertEvent(event, 'EPOCH.PERSISTED');
+      const epoch = Math.max(context.epoch, event.epoch);
       const next = { ...context, epoch, reason: context.claimReason };
       enqueue.assign({ epoch, reason: next.reason, reassertedThisTick: true });
       for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition: transitionOf(next, next.role) });
@@ -408,23 +415,17 @@ export const roleMachine = setup({
       enqueue.sendTo('transport', { type: 'SEND', message: messageOf(context, 'heartbeat') } satisfies SendEvent);
       enqueue.sendTo('transport', { type: 'SEND', message: messageOf(context, 'declaration') } satisfies SendEvent);
     }),
-    noteConflict: assign(({ context, event }) => ({
-      reason:
-        event.type === 'IDENTITY.CONFLICT'
-          ? `duplicate node id: another process at ${event.from} uses node id ${context.self.nodeId}`
-          : context.reason,
-      primaryId: null,
-      candidates: {},
-    })),
-    noteFault: assign({
-      reason: ({ event }) => (event.type === 'FAULT' ? event.reason : 'fault'),
-      primaryId: null,
-      peers: {},
+    noteConflict: assign(({ context, event }) => {
+      assertEvent(event, 'IDENTITY.CONFLICT');
+      return { reason: `duplicate node id: another process at ${event.from} uses node id ${context.self.nodeId}`, primaryId: null, candidates: {} };
     }),
-    noteTransportDown: assign({
-      reason: ({ event }) => (event.type === 'TRANSPORT.DOWN' ? `transport down: ${event.reason}` : 'transport down'),
-      primaryId: null,
-      peers: {},
+    noteFault: assign(({ event }) => {
+      assertEvent(event, 'FAULT');
+      return { reason: event.reason, primaryId: null, peers: {} };
+    }),
+    noteTransportDown: assign(({ event }) => {
+      assertEvent(event, 'TRANSPORT.DOWN');
+      return { reason: `transport down: ${event.reason}`, primaryId: null, peers: {} };
     }),
     sendLeaving: sendTo('transport', ({ context }): SendEvent => ({
       type: 'SEND',
