@@ -289,6 +289,7 @@ export const leaseMachine = setup({
   initial: 'unknown',
   states: {
     unknown: {
+      description: 'Role unknown: the coordinator is not (yet) reachable, a fault, or a duplicate node id. Leaves when the coordinator reports up.',
       tags: 'unknown',
       entry: { type: 'enterRole', params: { role: 'unknown' } },
       on: {
@@ -299,6 +300,7 @@ export const leaseMachine = setup({
       },
     },
     electing: {
+      description: 'Campaigns for the lease every retry period until it is granted or another holder is observed.',
       tags: 'electing',
       entry: ['forgetLeader', { type: 'enterRole', params: { role: 'electing' } }, 'sendCampaign'],
       after: { retryPeriod: { target: 'electing', reenter: true } },
@@ -320,42 +322,48 @@ export const leaseMachine = setup({
      * arrives as FAULT and releases the lease. Bounded by the renew deadline like a primary.
      */
     claiming: {
+      description: 'Granted the lease; its token is being made durable before it is used. The reported role is still the one we came from. Bounded by the renew deadline.',
       tags: 'claiming',
       invoke: { src: 'persistEpoch', input: ({ context }) => ({ epoch: context.claimEpoch }) },
       after: {
         renewDeadline: { target: 'electing', actions: [{ type: 'noteStepDown', params: { reason: 'the epoch was not made durable within the renew deadline' } }, 'releaseClaim'] },
       },
       on: {
-        'EPOCH.PERSISTED': { target: 'primary', actions: 'takeLease' },
+        'EPOCH.PERSISTED': { target: 'primary', actions: 'takeLease', description: 'The granted token is durable: become primary with it as the epoch.' },
         'LEASE.LOST': { guard: 'isClaimToken', target: 'electing', actions: 'noteLost' },
         RESIGN: { target: 'standby', actions: ['noteResigned', 'releaseClaim'] },
       },
     },
     primary: {
+      description: 'Holds the lease: services act; renews every retry period and steps down if no renewal succeeds within the renew deadline.',
       tags: 'primary',
       entry: { type: 'enterRole', params: { role: 'primary' } },
       type: 'parallel',
       on: {
-        'LEASE.LOST': { guard: 'isOurToken', target: 'electing', actions: ['noteLost', 'sendRelease'] },
+        'LEASE.LOST': { guard: 'isOurToken', target: 'electing', actions: ['noteLost', 'sendRelease'], description: 'The coordinator says our lease is gone: stop acting at once.' },
         'LEADER.OBSERVED': { guard: 'isNewerLeader', target: 'standby', actions: ['noteLost', 'followLeader'] },
         // Release first: the others hear of it and campaign at once instead of waiting for the TTL.
-        RESIGN: { target: 'standby', actions: ['noteResigned', 'sendRelease'] },
+        RESIGN: { target: 'standby', actions: ['noteResigned', 'sendRelease'], description: 'Release the lease and hold off for one TTL so another node takes it.' },
       },
       states: {
         renew: {
+          description: 'Sends a renewal every retry period.',
           initial: 'waiting',
           states: {
-            waiting: { after: { retryPeriod: { target: 'waiting', reenter: true, actions: 'sendRenew' } } },
+            waiting: { description: 'Waiting for the next renewal.', after: { retryPeriod: { target: 'waiting', reenter: true, actions: 'sendRenew' } } },
           },
         },
         deadline: {
+          description: 'Tracks the renew deadline, counted from when the last successful renewal was sent.',
           initial: 'valid',
           states: {
             valid: {
+              description: 'The lease is valid: a successful renewal restarts the deadline; reaching it steps down.',
               after: {
                 renewDeadline: {
                   target: '#lease.electing',
                   actions: [{ type: 'noteStepDown', params: { reason: 'no successful renewal within the renew deadline' } }, 'sendRelease'],
+                  description: 'No successful renewal within the renew deadline: step down on our own clock, before the lease can expire.',
                 },
               },
               on: { 'LEASE.RENEWED': { guard: 'isOurToken', target: 'valid', reenter: true, actions: 'noteRenewal' } },
@@ -365,6 +373,7 @@ export const leaseMachine = setup({
       },
     },
     standby: {
+      description: 'Another node holds the lease (or we never lead): follows the holder and campaigns when the lease may be free.',
       tags: 'standby',
       entry: { type: 'enterRole', params: { role: 'standby' } },
       on: {
@@ -382,12 +391,13 @@ export const leaseMachine = setup({
       initial: 'choosing',
       states: {
         choosing: {
+          description: 'Picks the standby mode: passive (never leads), holding off (just resigned) or watching.',
           always: [{ guard: 'isNeverLeader', target: 'passive' }, { guard: 'hasResigned', target: 'holdingOff' }, { target: 'watching' }],
         },
         // Campaign every period: a lease that expired (its holder crashed) is taken within TTL + period.
-        watching: { after: { retryPeriod: { target: 'watching', reenter: true, actions: 'sendCampaign' } } },
-        holdingOff: { after: { leaseTtl: { target: 'watching', actions: 'clearResigned' } } },
-        passive: {},
+        watching: { description: 'Campaigns every retry period, so a lease whose holder died is taken within its TTL plus one period.', after: { retryPeriod: { target: 'watching', reenter: true, actions: 'sendCampaign' } } },
+        holdingOff: { description: 'Just resigned: does not campaign for one lease TTL, so another node takes the role.', after: { leaseTtl: { target: 'watching', actions: 'clearResigned' } } },
+        passive: { description: 'Configured never to lead: only follows the holder.' },
       },
     },
   },

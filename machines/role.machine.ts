@@ -471,20 +471,22 @@ export const roleMachine = setup({
   entry: 'spawnServices',
   invoke: { id: 'transport', src: 'transport', input: ({ context }) => ({ nodeId: context.self.nodeId }) },
   on: {
-    'TRANSPORT.DOWN': { target: '.unknown', actions: 'noteTransportDown' },
-    FAULT: { target: '.unknown', actions: 'noteFault' },
+    'TRANSPORT.DOWN': { target: '.unknown', actions: 'noteTransportDown', description: 'The socket is lost: whatever the role, role unknown until it is back.' },
+    FAULT: { target: '.unknown', actions: 'noteFault', description: 'This node must not take part (e.g. its epoch cannot be made durable): role unknown.' },
     // Two live processes with one id hold the same (epoch, node id), which no fence can tell
     // apart: neither may be primary. The same fault as a lost socket: role unknown.
-    'IDENTITY.CONFLICT': { target: '.unknown.conflict', actions: 'noteConflict' },
+    'IDENTITY.CONFLICT': { target: '.unknown.conflict', actions: 'noteConflict', description: 'Another live process uses our node id: neither may be primary.' },
   },
   initial: 'unknown',
   states: {
     unknown: {
+      description: 'Role unknown: not taking part (starting, transport down, a fault, or a duplicate node id). Services are told role unknown.',
       tags: 'unknown',
       entry: { type: 'enterRole', params: { role: 'unknown' } },
       initial: 'down',
       states: {
         down: {
+          description: 'Waiting for the transport to come up.',
           on: {
             'TRANSPORT.UP': [
               { guard: 'isForcedPrimary', target: '#role.claiming', actions: { type: 'takeOver', params: { reason: 'role forced to primary by config' } } },
@@ -500,19 +502,23 @@ export const roleMachine = setup({
          * still-live twin is found again).
          */
         conflict: {
+          description: 'Another live process uses our node id: keep beating as role unknown so it detects us too, until it has been silent for one timeout plus one interval.',
           entry: 'sendHeartbeat',
           type: 'parallel',
           states: {
             beat: {
+              description: 'Beats every heartbeat interval while in conflict.',
               initial: 'beating',
               states: {
-                beating: { after: { heartbeatInterval: { target: 'beating', reenter: true, actions: ['agePeers', 'sendHeartbeat'] } } },
+                beating: { description: 'Sends a heartbeat (role unknown) every interval.', after: { heartbeatInterval: { target: 'beating', reenter: true, actions: ['agePeers', 'sendHeartbeat'] } } },
               },
             },
             hold: {
+              description: 'Holds the conflict until the twin has been silent long enough.',
               initial: 'holding',
               states: {
                 holding: {
+                  description: 'Each datagram from the twin restarts the hold timer; when it expires, a new election starts.',
                   after: { conflictHold: '#role.electing' },
                   // Restarts only the hold timer: answering each datagram would ping-pong forever.
                   on: { 'IDENTITY.CONFLICT': { target: 'holding', reenter: true, actions: 'noteConflict' } },
@@ -524,6 +530,7 @@ export const roleMachine = setup({
       },
     },
     electing: {
+      description: 'Announced ourselves; collecting candidates for one election window. A live primary heard meanwhile is followed at once.',
       tags: 'electing',
       entry: ['clearCandidates', { type: 'enterRole', params: { role: 'electing' } }, 'sendAnnounce'],
       on: {
@@ -545,16 +552,17 @@ export const roleMachine = setup({
       },
       initial: 'listening',
       states: {
-        listening: { after: { electionWindow: 'deciding' } },
+        listening: { description: 'Collecting announcements and declarations for the election window.', after: { electionWindow: 'deciding' } },
         // Judge only after datagrams that arrived during a stall have been read.
         deciding: {
+          description: 'Window over: after every datagram already received is processed, the best-ranked candidate claims the primary role, the others become standby.',
           invoke: { src: 'confirmSilence' },
           on: {
             'SILENCE.CONFIRMED': [
               // Only after an identity conflict does a forced node pass through an election.
               { guard: 'isForcedPrimary', target: '#role.claiming', actions: { type: 'takeOver', params: { reason: 'role forced to primary by config' } } },
               { guard: 'isForcedStandby', target: '#role.standby' },
-              { guard: 'isBestCandidate', target: '#role.claiming', actions: { type: 'takeOver', params: { reason: 'won the election' } } },
+              { guard: 'isBestCandidate', target: '#role.claiming', actions: { type: 'takeOver', params: { reason: 'won the election' } }, description: 'We outrank every candidate heard: claim the primary role.' },
               { target: '#role.standby', actions: 'noteLostElection' },
             ],
           },
@@ -569,10 +577,11 @@ export const roleMachine = setup({
      * arrives as FAULT (root) and the node goes to unknown instead.
      */
     claiming: {
+      description: 'Won the primary role; the new epoch is being made durable. Nothing is sent or told at that epoch yet, and the reported role is still the one we came from.',
       tags: 'claiming',
       invoke: { src: 'persistEpoch', input: ({ context }) => ({ epoch: context.claimEpoch }) },
       on: {
-        'EPOCH.PERSISTED': { target: 'primary', actions: 'assumeClaim' },
+        'EPOCH.PERSISTED': { target: 'primary', actions: 'assumeClaim', description: 'The claimed epoch is durable: become primary at it.' },
         // Conflicts are resolved by the primary state a moment later; here we only listen.
         'PEER.PRIMARY': { actions: 'notePeer' },
         'PEER.STANDBY': { actions: 'notePeer' },
@@ -582,12 +591,18 @@ export const roleMachine = setup({
       },
     },
     primary: {
+      description: 'Primary: services act; heartbeats every interval; conflicts with other primaries resolved by rank and epoch.',
       tags: 'primary',
       entry: [{ type: 'enterRole', params: { role: 'primary' } }, 'sendDeclaration', 'sendHeartbeat'],
       on: {
         'PEER.PRIMARY': [
           { guard: 'isStaleClaim' },
-          { guard: 'mustYieldToPeer', target: 'standby', actions: ['notePeer', { type: 'followPrimary', params: { reason: 'yielded to higher-ranked primary' } }] },
+          {
+            guard: 'mustYieldToPeer',
+            target: 'standby',
+            actions: ['notePeer', { type: 'followPrimary', params: { reason: 'yielded to higher-ranked primary' } }],
+            description: 'Two primaries hear each other: the lower-ranked one yields and follows the other.',
+          },
           { guard: 'isPeerEpochNotBehind', target: '.reasserting', actions: ['notePeer', 'claimReassert'] },
           { actions: ['notePeer', 'reassert'] },
         ],
@@ -595,7 +610,7 @@ export const roleMachine = setup({
         'PEER.ELECTING': { actions: 'notePeer' },
         'PEER.LEAVING': { actions: ['notePeer', 'noteDeparture'] },
         // Tell the standbys first (twice: it is UDP), then step down; entering standby stops services' primary work.
-        RESIGN: { target: 'standby', actions: ['stepDown', 'sendLeaving', 'sendLeaving'] },
+        RESIGN: { target: 'standby', actions: ['stepDown', 'sendLeaving', 'sendLeaving'], description: 'Hand over at once: a leaving declaration lets the best standby take over without waiting for the timeout.' },
         'PEER.STANDBY': [
           { guard: 'isDeclaredEpochAhead', target: '.reasserting', actions: ['notePeer', 'claimReassert'] },
           { actions: 'notePeer' },
@@ -604,16 +619,19 @@ export const roleMachine = setup({
       initial: 'beating',
       states: {
         beating: {
+          description: 'Sends a heartbeat every interval and ages the peers it has heard.',
           after: { heartbeatInterval: { target: 'beating', reenter: true, actions: ['agePeers', 'sendHeartbeat'] } },
         },
         // The higher epoch goes on the wire and to services only once durable, as in `claiming`.
         reasserting: {
+          description: 'A higher epoch (to outbid a conflicting primary or a declared term) is being made durable before it is sent or told to services.',
           invoke: { src: 'persistEpoch', input: ({ context }) => ({ epoch: context.claimEpoch }) },
           on: { 'EPOCH.PERSISTED': { target: 'beating', actions: 'applyReassert' } },
         },
       },
     },
     standby: {
+      description: 'Standby: follows one live primary and takes over when it falls silent past the heartbeat timeout or hands over.',
       tags: 'standby',
       entry: [{ type: 'enterRole', params: { role: 'standby' } }, 'sendDeclaration'],
       on: {
@@ -627,6 +645,7 @@ export const roleMachine = setup({
             guard: and(['isPrimaryLeaving', not('isForcedStandby'), 'isBestLiveStandby']),
             target: '#role.claiming',
             actions: ['notePeer', 'noteDeparture', { type: 'forgetPrimary', params: { reason: '' } }, { type: 'takeOver', params: { reason: 'the primary handed over' } }],
+            description: 'Our primary hands over and we are the best live standby: claim the role without waiting for the timeout.',
           },
           {
             guard: and(['isPrimaryLeaving', not('isForcedStandby')]),
@@ -640,12 +659,14 @@ export const roleMachine = setup({
       type: 'parallel',
       states: {
         watch: {
+          description: 'Watches the primary: its heartbeats restart the timeout.',
           initial: 'watching',
           // PEER.PRIMARY is handled inside this region so that restarting the timeout does
           // not also restart the heartbeat region's timer.
           states: {
             watching: {
-              after: { heartbeatTimeout: 'confirmingSilence' },
+              description: 'A heartbeat from the primary within the timeout keeps us standby.',
+              after: { heartbeatTimeout: { target: 'confirmingSilence', description: 'No heartbeat from the primary within the timeout.' } },
               on: {
                 'PEER.PRIMARY': [
                   { guard: 'isStaleClaim' },
@@ -657,6 +678,7 @@ export const roleMachine = setup({
             },
             // Judge only after datagrams that arrived during a stall have been read.
             confirmingSilence: {
+              description: 'Timeout reached: after every datagram already received is processed, follow another live primary, take over if best-ranked, or elect.',
               invoke: { src: 'confirmSilence' },
               on: {
                 'PEER.PRIMARY': [
@@ -670,6 +692,7 @@ export const roleMachine = setup({
                     guard: 'isBestLiveStandby',
                     target: '#role.claiming',
                     actions: [{ type: 'forgetPrimary', params: { reason: '' } }, { type: 'takeOver', params: { reason: 'primary silent past the timeout' } }],
+                    description: 'Failover: the primary is silent and we are the best live standby.',
                   },
                   { target: '#role.electing', actions: { type: 'forgetPrimary', params: { reason: 'no heartbeat from the primary within the timeout' } } },
                 ],
@@ -678,9 +701,11 @@ export const roleMachine = setup({
           },
         },
         beat: {
+          description: 'Beats every heartbeat interval, declaring our term while it is above our primary\'s.',
           initial: 'beating',
           states: {
             beating: {
+              description: 'Sends a heartbeat (or a declaration) every interval and ages the peers it has heard.',
               after: { heartbeatInterval: { target: 'beating', reenter: true, actions: ['agePeers', 'sendHeartbeat'] } },
             },
           },

@@ -79,3 +79,15 @@ describe('role tags', () => {
     expect(ROLE_TAGS.every((t) => roleOfSnapshot({ hasTag: (x) => x === t, context: { role: 'standby' } }) === (t === 'claiming' ? 'standby' : t))).toBe(true);
   });
 });
+
+describe('state descriptions', () => {
+  it('document every state of both election machines (the Stately editor shows them)', () => {
+    const undocumented: string[] = [];
+    const walk = (node: { id: string; description?: string; states: Record<string, unknown> }) => {
+      if (node.description === undefined || node.description.trim() === '') undocumented.push(node.id);
+      for (const child of Object.values(node.states)) walk(child as typeof node);
+    };
+    for (const machine of [roleMachine, leaseMachine]) for (const child of Object.values(machine.root.states)) walk(child);
+    expect(undocumented).toEqual([]);
+  });
+});
