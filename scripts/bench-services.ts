@@ -47,10 +47,10 @@ async function fanOutOnce(): Promise<number> {
     logger: silent,
     services,
     inspect: (e) => {
-      // Only the role machine has a `primary` state; service supervisors are `running`.
+      // Only the role machine tags a state `primary`; service supervisors have no role tags.
       if (enteredMs !== null || e.type !== '@xstate.snapshot') return;
-      const value = (e.snapshot as { value?: unknown }).value;
-      if (value === 'primary' || (typeof value === 'object' && value !== null && 'primary' in value)) enteredMs = performance.now();
+      const snapshot = e.snapshot as { hasTag?: (tag: string) => boolean };
+      if (snapshot.hasTag?.('primary') === true) enteredMs = performance.now();
     },
   });
   node.start();
