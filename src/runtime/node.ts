@@ -214,21 +214,13 @@ export class HaNode {
    */
   #persistEpochActor(store: EpochStore) {
     return fromCallback<EventObject, { epoch: number }>(({ sendBack, input }) => {
-      const startedMs = monotonicMs();
       let stopped = false;
-      Promise.resolve()
-        .then(() => store.record(input.epoch))
-        .then(
-          () => {
-            this.#noteWrite(startedMs);
-            this.log.debug({ epoch: input.epoch, persistMs: this.#storeStats.lastWriteMs }, `epoch ${input.epoch} made durable`);
-            if (!stopped) sendBack({ type: 'EPOCH.PERSISTED', epoch: input.epoch });
-          },
-          (error: unknown) => {
-            const reason = this.#noteStoreFailure(error, input.epoch);
-            if (!stopped) sendBack({ type: 'FAULT', reason });
-          },
-        );
+      void this.#record(store, input.epoch).then((reason) => {
+        if (stopped) return;
+        if (reason !== null) return sendBack({ type: 'FAULT', reason });
+        this.log.debug({ epoch: input.epoch, persistMs: this.#storeStats.lastWriteMs }, `epoch ${input.epoch} made durable`);
+        sendBack({ type: 'EPOCH.PERSISTED', epoch: input.epoch });
+      });
       return () => {
         stopped = true;
       };
@@ -244,15 +236,25 @@ export class HaNode {
     const store = this.#store;
     if (store === null || epoch <= this.#seenRequested) return;
     this.#seenRequested = epoch;
+    void this.#record(store, epoch).then((reason) => {
+      if (reason !== null) this.#actor?.send({ type: 'FAULT', reason });
+    });
+  }
+
+  /**
+   * One durable write, timed and counted: resolves with null once `epoch` is on disk, or with
+   * the fault reason after the failure was counted and logged. Never rejects.
+   */
+  #record(store: EpochStore, epoch: number): Promise<string | null> {
     const startedMs = monotonicMs();
-    Promise.resolve()
+    return Promise.resolve()
       .then(() => store.record(epoch))
       .then(
-        () => this.#noteWrite(startedMs),
-        (error: unknown) => {
-          const reason = this.#noteStoreFailure(error, epoch);
-          this.#actor?.send({ type: 'FAULT', reason });
+        () => {
+          this.#noteWrite(startedMs);
+          return null;
         },
+        (error: unknown) => this.#noteStoreFailure(error, epoch),
       );
   }
 

@@ -9,15 +9,14 @@
  * backends do: primary, and the local clock before (last successful request's send time +
  * renew deadline). `acting()` lists the nodes for which that holds right now.
  */
-import { createActor, fromCallback, type Actor, type EventObject } from 'xstate';
+import { createActor, fromCallback, type Actor } from 'xstate';
 import { leaseMachine, type CoordinatorCommand, type LeaseEvent, type LeaseTiming } from '../../machines/lease.machine.ts';
 import { roleOfSnapshot, type Role } from '../../machines/role.machine.ts';
 import { LeaseValidity } from '../backends/lease-keeping.ts';
 import { Prng } from './prng.ts';
 import { Phase, resumeOwner, runAsOwner, Scheduler, type Entry } from './scheduler.ts';
-import { EpochStore } from '../runtime/epoch-store.ts';
 import { MemoryFs } from './memory-fs.ts';
-import { SIM_STATE_DIR } from './simulation.ts';
+import { openSimEpochStore, SIM_STATE_DIR, simPersistEpoch } from './sim-epoch.ts';
 
 export interface LeaseSimNode {
   nodeId: string;
@@ -99,7 +98,7 @@ export class LeaseSimulation {
     const incarnation = node.incarnation;
     // A fresh process (pid = incarnation) whose epoch comes back from its disk only.
     node.fs.livePids.add(incarnation);
-    const store = EpochStore.open({ fs: node.fs, dir: SIM_STATE_DIR, nodeId: id, pid: incarnation });
+    const store = openSimEpochStore(node.fs, id, incarnation);
     Object.assign(node, { paused: false, backlog: [], role: 'unknown', epoch: store.epoch, validity: this.#validity(), durableAtStart: store.epoch });
     const clock = {
       setTimeout: (fn: () => void, ms: number) => this.#onNode(node, incarnation, this.nowMs + ms / node.clockRate, Phase.Timer, fn),
@@ -120,15 +119,7 @@ export class LeaseSimulation {
             this.#request(node, incarnation, command, deliver);
           });
         }),
-        persistEpoch: fromCallback<EventObject, { epoch: number }>(({ sendBack, input }) => {
-          const entry = this.#onNode(node, incarnation, this.nowMs, Phase.Immediate, () => {
-            void store.record(input.epoch);
-            sendBack({ type: 'EPOCH.PERSISTED', epoch: input.epoch });
-          });
-          return () => {
-            entry.cancelled = true;
-          };
-        }),
+        persistEpoch: simPersistEpoch(store, (fn) => this.#onNode(node, incarnation, this.nowMs, Phase.Immediate, fn)),
       },
     });
     const actor = createActor(machine, { clock, input: { nodeId: id, timing: this.opts.timing, epoch: store.epoch } });

@@ -6,7 +6,7 @@
  * PRNG, so a run replays exactly from its seed and schedule.
  */
 import pino from 'pino';
-import { createActor, fromCallback, type Actor, type EventObject } from 'xstate';
+import { createActor, type Actor } from 'xstate';
 import { roleMachine, roleOfSnapshot, type Role, type RoleMode, type RoleTiming, type SendEvent } from '../../machines/role.machine.ts';
 import { serviceMachine } from '../../machines/service.machine.ts';
 import type { AuthPolicy } from '../transport/auth.ts';
@@ -16,13 +16,13 @@ import type { ServiceDefinition } from '../services/types.ts';
 import { HEALTHY, LinkState, tamper, Topology, type LinkFaults } from './network.ts';
 import { Prng } from './prng.ts';
 import { Phase, resumeOwner, runAsOwner, Scheduler, type Entry } from './scheduler.ts';
-import { EpochStore } from '../runtime/epoch-store.ts';
+import type { EpochStore } from '../runtime/epoch-store.ts';
+import { openSimEpochStore, SIM_STATE_DIR, simPersistEpoch } from './sim-epoch.ts';
 import { MemoryFs } from './memory-fs.ts';
 import { apiMisuse } from '../assert.ts';
 import { createSimTransport, simAuthPolicy, type SimAuth } from './sim-transport.ts';
 
-/** Where simulated nodes keep their epoch file, on their own in-memory disk. */
-export const SIM_STATE_DIR = '/var/lib/hastate';
+export { SIM_STATE_DIR } from './sim-epoch.ts';
 
 export interface SimNodeSpec {
   /** The process's name in the simulation (topology, trace, faults). */
@@ -157,7 +157,7 @@ export class Simulation {
     // Each incarnation is a fresh process (its pid is the incarnation): the lock of a crashed
     // one is stale, and the epoch comes back from the disk only.
     node.fs.livePids.add(incarnation);
-    const store = EpochStore.open({ fs: node.fs, dir: SIM_STATE_DIR, nodeId: id, pid: incarnation });
+    const store = openSimEpochStore(node.fs, id, incarnation);
     node.store = store;
     node.durableAtStart = store.epoch;
     node.epoch = store.epoch;
@@ -192,15 +192,7 @@ export class Simulation {
         transport: net.transport,
         confirmSilence: net.confirmSilence,
         // The real store on the in-memory disk, completing on the node's own event loop.
-        persistEpoch: fromCallback<EventObject, { epoch: number }>(({ sendBack, input }) => {
-          const entry = this.#onNode(node, incarnation, this.nowMs, Phase.Immediate, () => {
-            void store.record(input.epoch);
-            sendBack({ type: 'EPOCH.PERSISTED', epoch: input.epoch });
-          });
-          return () => {
-            entry.cancelled = true;
-          };
-        }),
+        persistEpoch: simPersistEpoch(store, (fn) => this.#onNode(node, incarnation, this.nowMs, Phase.Immediate, fn)),
         service: serviceMachine.provide({
           actors: { runService: createServiceRunner({ nodeId: node.wireId, log: this.#log, pendingStops: new Set() }) },
         }),
