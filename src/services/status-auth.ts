@@ -13,6 +13,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
+import { parseIPv4 } from '../../machines/identity.ts';
 
 export type AccessVerdict = { ok: true } | { ok: false; status: 401 | 403; error: string; headers: Record<string, string> };
 
@@ -21,8 +22,8 @@ const REALM = 'Bearer realm="hastate"';
 /** 127.0.0.0/8, ::1, and IPv4-mapped loopback (a dual-stack socket reports ::ffff:127.0.0.1). */
 export function isLoopbackAddress(address: string | undefined): boolean {
   if (address === undefined) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4) || address === '::1';
+  if (address === '::1') return true;
+  return parseIPv4(address.startsWith('::ffff:') ? address.slice(7) : address)?.[0] === 127;
 }
 
 /** Whether a listening host keeps the endpoint on this machine (status.host). */
