@@ -4,7 +4,7 @@
  */
 import { assertEvent, assign, enqueueActions, fromCallback, sendTo, setup, type EventObject } from 'xstate';
 import { outranks } from './rank.ts';
-import { serviceMachine, type Role, type RoleTransition } from './service.machine.ts';
+import type { Role, RoleChangedEvent, RoleTransition } from './service.machine.ts';
 import { LEAVING_PRIORITY, type WireRole } from './identity.ts';
 import type { RoleTag } from './role-tags.ts';
 import type { OutboundMessage, PeerState, RoleContext, RoleEvent, RoleInput, RoleTiming, SendEvent } from './role-types.ts';
@@ -69,6 +69,7 @@ export const roleSetup = setup({
     events: {} as RoleEvent,
     input: {} as RoleInput,
     tags: {} as RoleTag,
+    emitted: {} as RoleChangedEvent,
   },
   actors: {
     // Stand-ins so the machine runs as it is in the visualizer; src/ supplies the real ones.
@@ -84,7 +85,6 @@ export const roleSetup = setup({
     persistEpoch: fromCallback<EventObject, { epoch: number }>(({ sendBack, input }) => {
       sendBack({ type: 'EPOCH.PERSISTED', epoch: input.epoch });
     }),
-    service: serviceMachine,
   },
   guards: {
     isForcedPrimary: ({ context }) => context.mode === 'primary',
@@ -148,17 +148,12 @@ export const roleSetup = setup({
     },
   },
   actions: {
-    spawnServices: enqueueActions(({ context, enqueue }) => {
-      for (const spec of context.services) {
-        enqueue.spawnChild('service', { id: `service:${spec.name}`, input: { name: spec.name, definition: spec.definition } });
-      }
-    }),
     enterRole: enqueueActions(({ context, enqueue }, params: { role: Role }) => {
       const from = context.role;
       if (from === params.role) return;
       enqueue.assign({ role: params.role, roleChanges: context.roleChanges + 1 });
       const transition = transitionOf(context, params.role);
-      for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition });
+      enqueue.emit({ type: 'ROLE.CHANGED', transition });
     }),
     notePeer: assign(({ context, event }) => {
       assertEvent(event, PEER_EVENTS);
@@ -218,7 +213,7 @@ export const roleSetup = setup({
       const next = { ...context, primaryId: peer.nodeId, epoch, reason: `${params.reason} ${peer.nodeId}` };
       enqueue.assign({ primaryId: next.primaryId, epoch: next.epoch, reason: next.reason });
       if (context.role !== 'standby') return;
-      for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition: transitionOf(next, 'standby') });
+      enqueue.emit({ type: 'ROLE.CHANGED', transition: transitionOf(next, 'standby') });
     }),
     /** Our primary fell silent but another one is live: follow it rather than take over. */
     followLivePrimary: enqueueActions(({ context, enqueue }) => {
@@ -226,7 +221,7 @@ export const roleSetup = setup({
       if (peer === null) return;
       const next = { ...context, primaryId: peer.nodeId, epoch: Math.max(context.epoch, peer.epoch), reason: `our primary fell silent; following ${peer.nodeId}` };
       enqueue.assign({ primaryId: next.primaryId, epoch: next.epoch, reason: next.reason });
-      for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition: transitionOf(next, 'standby') });
+      enqueue.emit({ type: 'ROLE.CHANGED', transition: transitionOf(next, 'standby') });
     }),
     adoptEpoch: assign({
       epoch: ({ context, event }) => {
@@ -258,7 +253,7 @@ export const roleSetup = setup({
       const epoch = Math.max(context.epoch, event.epoch);
       const next = { ...context, epoch, reason: context.claimReason };
       enqueue.assign({ epoch, reason: next.reason, reassertedThisTick: true });
-      for (const id of context.serviceIds) enqueue.sendTo(id, { type: 'ROLE.CHANGED', transition: transitionOf(next, next.role) });
+      enqueue.emit({ type: 'ROLE.CHANGED', transition: transitionOf(next, next.role) });
       enqueue.sendTo('transport', { type: 'SEND', message: messageOf(next, 'heartbeat') } satisfies SendEvent);
     }),
     /** A conflicting primary below our epoch: remind it, at most once per tick. */

@@ -35,18 +35,12 @@ export interface RoleTiming {
   heartbeatTimeoutMs: number;
 }
 
-export interface ServiceSpec {
-  name: string;
-  definition: unknown;
-}
-
 export interface RoleInput {
   nodeId: string;
   priority: number;
   mode?: RoleMode;
   preempt?: boolean;
   timing: RoleTiming;
-  services?: readonly ServiceSpec[];
   /** The highest epoch an earlier run of this node made durable: the node starts there, never below. */
   epoch?: number;
 }
@@ -106,6 +100,4 @@ export interface RoleContext {
   /** The epoch a takeover or re-assertion will use once it is durable, and the reason it will give. */
   claimEpoch: number;
   claimReason: string;
-  serviceIds: string[];
-  services: readonly ServiceSpec[];
 }

@@ -67,10 +67,7 @@ export const roleMachine = roleSetup.createMachine({
     reason: 'starting',
     claimEpoch: 0,
     claimReason: '',
-    serviceIds: (input.services ?? []).map((s) => `service:${s.name}`),
-    services: input.services ?? [],
   }),
-  entry: 'spawnServices',
   invoke: { id: 'transport', src: 'transport', input: ({ context }) => ({ nodeId: context.self.nodeId }) },
   on: {
     'TRANSPORT.DOWN': { target: '.unknown', actions: 'noteTransportDown', description: 'The socket is lost: whatever the role, role unknown until it is back.' },

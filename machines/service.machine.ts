@@ -22,6 +22,15 @@ export interface RoleTransition {
   reason: string;
 }
 
+/**
+ * What both election machines emit on every role change, and on a new primary or term seen as
+ * standby (a standby -> standby transition): the services machine delivers it to each service.
+ */
+export interface RoleChangedEvent {
+  type: 'ROLE.CHANGED';
+  transition: RoleTransition;
+}
+
 export interface ServiceInput {
   name: string;
   /** The user's service definition; opaque to the machine, interpreted by the runner. */

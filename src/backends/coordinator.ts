@@ -2,7 +2,8 @@
  * What a coordination backend (Redis, etcd) gives the node: the lease machine's `coordinator`
  * actor, the counters status and metrics read, and a bounded flush for shutdown.
  */
-import type { AnyActorLogic } from 'xstate';
+import type { CallbackActorLogic } from 'xstate';
+import type { CoordinatorCommand } from '../../machines/lease.machine.ts';
 import type { Role } from '../../machines/service.machine.ts';
 import type { TransportStats } from '../transport/stats.ts';
 
@@ -13,7 +14,7 @@ export interface WorkerReport {
 
 export interface Coordinator {
   /** Provided to the lease machine as its `coordinator` actor. */
-  coordinator: AnyActorLogic;
+  coordinator: CallbackActorLogic<CoordinatorCommand, { nodeId: string }>;
   /** up/lastError, requests sent and answered, failures, and the registry's peers. */
   stats: TransportStats;
   /** Resolves when requests in flight (a release at shutdown) have finished, or after timeoutMs. */

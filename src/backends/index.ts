@@ -1,20 +1,33 @@
-/** Picks the coordinator for `ha.backend` redis or etcd. */
+/**
+ * Picks the backend for `ha.backend`: the one place that looks at it. A new backend (e.g.
+ * ZooKeeper) is a `Coordinator` of its own plus one case here, its config keys and its docs.
+ */
 import type { Logger } from 'pino';
 import type { HastateConfig } from '../config/index.ts';
-import type { Coordinator, WorkerReport } from './coordinator.ts';
+import type { Backend } from './backend.ts';
+import type { WorkerReport } from './coordinator.ts';
 import { createEtcdCoordinator } from './etcd.ts';
+import { createLeaseBackend } from './lease-backend.ts';
+import { createMulticastBackend } from './multicast.ts';
 import { createRedisCoordinator } from './redis.ts';
-import { internalBug } from '../assert.ts';
+import { createSingleBackend } from './single.ts';
 
+export type { Backend, BackendName, ElectionDeps, PersistEpochLogic } from './backend.ts';
+export type { Election, ElectionView } from './election.ts';
 export type { Coordinator, WorkerReport } from './coordinator.ts';
 
-export function createCoordinator(config: HastateConfig, log: Logger, report: () => WorkerReport): Coordinator {
+/** `report` tells a registry what this node is now (the Redis worker registry lists it). */
+export function createBackend(config: HastateConfig, log: Logger, report: () => WorkerReport): Backend {
   const ha = config.ha;
-  if (ha.backend === 'redis') {
-    return createRedisCoordinator({ url: ha.redis.url, keyPrefix: ha.redis.keyPrefix, nodeId: ha.nodeId, timing: ha.lease, log, report });
+  if (!ha.enabled) return createSingleBackend(config, log);
+  switch (ha.backend) {
+    case 'single':
+      return createSingleBackend(config, log);
+    case 'multicast':
+      return createMulticastBackend(config, log);
+    case 'redis':
+      return createLeaseBackend('redis', createRedisCoordinator({ url: ha.redis.url, keyPrefix: ha.redis.keyPrefix, nodeId: ha.nodeId, timing: ha.lease, log, report }), config, log);
+    case 'etcd':
+      return createLeaseBackend('etcd', createEtcdCoordinator({ endpoints: ha.etcd.endpoints.split(','), prefix: ha.etcd.prefix, nodeId: ha.nodeId, timing: ha.lease, log }), config, log);
   }
-  if (ha.backend === 'etcd') {
-    return createEtcdCoordinator({ endpoints: ha.etcd.endpoints.split(','), prefix: ha.etcd.prefix, nodeId: ha.nodeId, timing: ha.lease, log });
-  }
-  throw internalBug(`ha.backend ${ha.backend} has no coordinator`);
 }

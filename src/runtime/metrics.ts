@@ -182,14 +182,10 @@ export function createNodeMetrics(node: HaNode, opts: NodeMetricsOptions = {}): 
   });
   new Gauge({
     name: 'hastate_peers',
-    help: 'Other nodes heard within the heartbeat timeout.',
+    help: 'Other nodes this node counts as alive: the peers status and the live view list (multicast: heard within the heartbeat timeout; redis/etcd: registered).',
     registers,
     collect() {
-      const now = performance.now();
-      const timeoutMs = node.config.ha.heartbeat.timeoutMs;
-      let n = 0;
-      for (const p of stats.peers.values()) if (now - p.lastSeenMs <= timeoutMs) n++;
-      this.set(n);
+      this.set(node.peers().length);
     },
   });
   new Gauge({

@@ -1,27 +1,29 @@
 /**
- * HaNode: one running node. It wires the pure role machine to the real world: the multicast
- * transport, the host clock, the supervised service actors, and the log. Everything it
- * decides comes from the machine; this file only does I/O and bookkeeping.
+ * HaNode: one running node. It wires the backend's election machine (role.machine.ts over
+ * multicast, lease.machine.ts over Redis or etcd) to the node's services, its durable epoch
+ * and the log. Everything it decides comes from the machines; it never asks which backend it
+ * runs (src/backends/backend.ts is the whole interface).
  */
-import { createActor, fromCallback, type Actor, type AnyActorRef, type AnyStateMachine, type EventObject, type InspectionEvent } from 'xstate';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
-import { roleMachine, roleOfSnapshot, type Role, type SendEvent } from '../../machines/role.machine.ts';
-import { serviceMachine, type ServiceContext as SupervisorContext } from '../../machines/service.machine.ts';
+import type { Role } from '../../machines/role.machine.ts';
+import type { ServiceContext as SupervisorContext } from '../../machines/service.machine.ts';
+import { serviceChildId } from '../../machines/services.machine.ts';
 import type { HastateConfig } from '../config/index.ts';
-import { leaseMachine } from '../../machines/lease.machine.ts';
-import { createMulticastTransport } from '../transport/multicast.ts';
-import { TransportStats } from '../transport/stats.ts';
-import type { Coordinator } from '../backends/coordinator.ts';
-import { createCoordinator } from '../backends/index.ts';
-import { createServiceRunner } from '../services/runner.ts';
+import type { TransportStats } from '../transport/stats.ts';
+import { createBackend, type Backend, type Election } from '../backends/index.ts';
+import { createServicesActor, type ServicesActor } from '../services/supervisor.ts';
 import type { ServiceDefinition } from '../services/types.ts';
-import type { NodeStatus, ServiceStatus } from './status.ts';
-import { hostClock, monotonicMs } from './clock.ts';
+import type { NodeStatus, PeerStatus, ServiceStatus } from './status.ts';
+import { monotonicMs } from './clock.ts';
 import { VERSION } from './version.ts';
 import { EpochStore } from './epoch-store.ts';
 import { nodeFs, type EpochFs } from './epoch-fs.ts';
+import { EpochRecorder, type EpochStoreStats } from './epoch-recorder.ts';
 import { resolveStateDir } from './state-dir.ts';
 import { apiMisuse } from '../assert.ts';
+
+export type { EpochStoreStats } from './epoch-recorder.ts';
 
 /** How long a hand-over waits for the leaving datagrams to leave the socket. */
 const FLUSH_DEADLINE_MS = 200;
@@ -29,32 +31,14 @@ const FLUSH_DEADLINE_MS = 200;
 export interface NodeOptions {
   config: HastateConfig;
   logger: Logger;
-  /** Business services; each becomes a supervised child actor of the node. */
+  /** Business services; each becomes a supervised child actor of the node's services actor. */
   services?: readonly ServiceDefinition[];
-  /** XState inspection observer for the whole actor system (e.g. the Stately inspector). */
+  /** XState inspection observer for the node's actors (e.g. the Stately inspector). */
   inspect?: (event: InspectionEvent) => void;
   /** File system of the epoch store; default the host's (tests inject failing ones). */
   epochFs?: EpochFs;
-}
-
-/** What the durable epoch store did, for status and metrics. */
-export interface EpochStoreStats {
-  path: string;
-  /** Highest epoch on disk. */
-  durableEpoch: number;
-  writes: number;
-  failures: number;
-  lastError: string | null;
-  /** Duration of the last write (temporary file, fsync, rename, fsync of the directory). */
-  lastWriteMs: number | null;
-}
-
-/** The context fields both role machines share. */
-interface CommonContext {
-  epoch: number;
-  primaryId: string | null;
-  reason: string;
-  roleChanges: number;
+  /** How the node is elected; default the one `ha.backend` names (src/backends/index.ts). */
+  backend?: Backend;
 }
 
 export interface RoleChange {
@@ -65,11 +49,15 @@ export interface RoleChange {
   reason: string;
 }
 
-/** `{ standby: { watch: 'watching', beat: 'beating' } }` -> `['standby.watch.watching', 'standby.beat.beating']` */
-function leafPaths(value: unknown, prefix = ''): string[] {
-  if (typeof value === 'string') return [prefix + value];
-  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => leafPaths(v, `${prefix}${k}.`));
+/** The actors of a started node. */
+interface Running {
+  election: Election;
+  services: ServicesActor;
+  recorder: EpochRecorder;
+  unsubscribe: () => void;
 }
+
+const NOT_STARTED: EpochStoreStats = { path: '', durableEpoch: 0, writes: 0, failures: 0, lastError: null, lastWriteMs: null };
 
 export class HaNode {
   readonly config: HastateConfig;
@@ -77,22 +65,14 @@ export class HaNode {
   readonly #services: readonly ServiceDefinition[];
   readonly #inspect: ((event: InspectionEvent) => void) | undefined;
   readonly #pendingStops = new Set<Promise<void>>();
-  /** multicast backend only. */
-  readonly #transport: ReturnType<typeof createMulticastTransport> | null = null;
-  /** redis and etcd backends only. */
-  readonly #coordinator: Coordinator | null = null;
-  readonly #idleStats = new TransportStats();
+  readonly #backend: Backend;
   readonly #listeners = new Set<(change: RoleChange) => void>();
-  /** The role machine (multicast, single) or the lease machine (redis, etcd); same roles, same context fields. */
-  #actor: Actor<AnyStateMachine> | null = null;
+  readonly #epochFs: EpochFs;
+  #running: Running | null = null;
+  #started = false;
   #startedMs = 0;
   #lastRole: Role = 'unknown';
   #lastEpoch = 0;
-  readonly #epochFs: EpochFs;
-  #store: EpochStore | null = null;
-  /** Highest epoch handed to the store for a background (seen-epoch) write. */
-  #seenRequested = 0;
-  readonly #storeStats: EpochStoreStats = { path: '', durableEpoch: 0, writes: 0, failures: 0, lastError: null, lastWriteMs: null };
 
   constructor(opts: NodeOptions) {
     this.config = opts.config;
@@ -105,20 +85,7 @@ export class HaNode {
       if (names.has(s.name)) throw apiMisuse(`two services are named ${JSON.stringify(s.name)}`, TypeError);
       names.add(s.name);
     }
-    const ha = opts.config.ha;
-    if (!ha.enabled || ha.backend === 'single') return;
-    if (ha.backend === 'redis' || ha.backend === 'etcd') {
-      this.#coordinator = createCoordinator(opts.config, this.log, () => ({ role: this.#lastRole, epoch: this.#lastEpoch }));
-      return;
-    }
-    this.#transport = createMulticastTransport({
-      group: ha.multicastGroup,
-      port: ha.heartbeat.port,
-      interfaceAddress: ha.interface,
-      nodeId: ha.nodeId,
-      log: this.log,
-      auth: { mode: ha.auth.mode, keyring: ha.auth.keys, keyId: ha.auth.keyId, freshnessWindowMs: ha.auth.freshnessWindowMs },
-    });
+    this.#backend = opts.backend ?? createBackend(opts.config, this.log, () => ({ role: this.#lastRole, epoch: this.#lastEpoch }));
   }
 
   /**
@@ -127,166 +94,49 @@ export class HaNode {
    * locked; nothing has started then.
    */
   start(): void {
-    if (this.#actor !== null || this.#store !== null) throw apiMisuse('HaNode.start() called twice', Error);
+    if (this.#started) throw apiMisuse('HaNode.start() called twice', Error);
     const ha = this.config.ha;
     const store = EpochStore.open({ fs: this.#epochFs, dir: resolveStateDir(ha.stateDir), nodeId: ha.nodeId });
-    this.#store = store;
-    this.#storeStats.path = store.path;
-    this.#storeStats.durableEpoch = store.epoch;
+    this.#started = true;
+    const recorder = new EpochRecorder(store, this.log);
     this.#lastEpoch = store.epoch;
-    this.#seenRequested = store.epoch;
     this.log.info({ stateFile: store.path, epoch: store.epoch }, `durable epoch ${store.epoch} read from ${store.path}`);
-    const persistEpoch = this.#persistEpochActor(store);
-    const coordinator = this.#coordinator;
-    const service = serviceMachine.provide({
-      actors: {
-        runService: createServiceRunner({
-          nodeId: ha.nodeId,
-          log: this.log,
-          pendingStops: this.#pendingStops,
-          ...(coordinator !== null ? { leaseValid: () => monotonicMs() < coordinator.leaseValidUntilMs() } : {}),
-        }),
-      },
+    const inspect = this.#inspect ? { inspect: this.#inspect } : {};
+    const services = createServicesActor({
+      definitions: this.#services,
+      runner: { nodeId: ha.nodeId, log: this.log, pendingStops: this.#pendingStops, leaseValid: this.#backend.actingAllowed },
+      ...inspect,
     });
-    const services = this.#services.map((definition) => ({ name: definition.name, definition }));
-    let actor: Actor<AnyStateMachine>;
-    const options = { clock: hostClock, ...(this.#inspect ? { inspect: this.#inspect } : {}) };
-    if (this.#coordinator !== null) {
-      if (ha.priority !== 0 || ha.preempt) {
-        this.log.warn({ priority: ha.priority, preempt: ha.preempt }, `ha.priority and ha.preempt have no effect with ha.backend ${ha.backend}: the lease goes to whichever node campaigns first`);
-      }
-      const machine = leaseMachine.provide({ actors: { coordinator: this.#coordinator.coordinator as never, service, persistEpoch } });
-      actor = createActor(machine, {
-        ...options,
-        input: { nodeId: ha.nodeId, timing: ha.lease, mode: ha.role === 'standby' ? 'standby' : 'auto', services, epoch: store.epoch },
-      }) as unknown as Actor<AnyStateMachine>;
-    } else {
-      // ha.enabled: false is the seed's "no HA" setting, and ha.backend single its successor:
-      // act as primary, coordinate with nobody.
-      const standalone = fromCallback<SendEvent, { nodeId: string }>(({ sendBack }) => {
-        sendBack({ type: 'TRANSPORT.UP' });
-      });
-      if (!ha.enabled) this.log.warn('ha.enabled is false: this node acts as primary without coordinating with any other node');
-      else if (this.#transport === null) this.log.info('ha.backend is single: this node is always primary');
-      const machine = roleMachine.provide({
-        actors: {
-          transport: this.#transport?.transport ?? standalone,
-          confirmSilence: this.#transport?.confirmSilence ?? fromCallback(({ sendBack }) => sendBack({ type: 'SILENCE.CONFIRMED' })),
-          service,
-          persistEpoch,
-        },
-      });
-      actor = createActor(machine, {
-        ...options,
-        input: {
-          nodeId: ha.nodeId,
-          priority: ha.priority,
-          mode: this.#transport !== null ? ha.role : 'primary',
-          preempt: ha.preempt,
-          timing: { electionWindowMs: ha.electionWindowMs, heartbeatIntervalMs: ha.heartbeat.intervalMs, heartbeatTimeoutMs: ha.heartbeat.timeoutMs },
-          services,
-          epoch: store.epoch,
-        },
-      }) as unknown as Actor<AnyStateMachine>;
-    }
-    this.#actor = actor;
+    const election = this.#backend.createElection({ persistEpoch: recorder.persistEpochActor(), epoch: store.epoch, ...inspect });
+    // The services hear every transition the election emits, in order: the one way roles reach them.
+    const offRoles = election.onRoleChanged((event) => services.send(event));
+    const offSnapshots = election.onSnapshot(
+      (view) => {
+        recorder.recordSeen(view.knownEpoch, (reason) => this.#running?.election.fault(reason));
+        this.#observe(view.role, view.epoch, view.primaryId, view.reason);
+      },
+      (error) => this.log.fatal({ err: error }, 'role machine failed'),
+    );
+    this.#running = { election, services, recorder, unsubscribe: () => (offRoles(), offSnapshots()) };
     this.#startedMs = monotonicMs();
-    actor.subscribe({
-      next: (snapshot) => {
-        const ctx = snapshot.context as CommonContext & { role: Role; maxSeenEpoch?: number };
-        this.#recordSeen(Math.max(ctx.epoch, ctx.maxSeenEpoch ?? 0));
-        this.#observe(roleOfSnapshot(snapshot), ctx.epoch, ctx.primaryId, ctx.reason);
-      },
-      error: (error) => this.log.fatal({ err: error }, 'role machine failed'),
-    });
-    const where =
-      this.#coordinator !== null
-        ? { backend: ha.backend, ...this.#coordinator.describe(), lease: ha.lease }
-        : { backend: this.#transport === null ? 'single' : 'multicast', group: ha.multicastGroup, port: ha.heartbeat.port, auth: ha.auth.mode, authKeyIds: ha.auth.keys?.ids ?? [] };
-    this.log.info({ priority: ha.priority, mode: ha.role, preempt: ha.preempt, ...where, version: VERSION }, 'node starting');
-    actor.start();
-  }
-
-  /**
-   * The machines' `persistEpoch`: they wait for its EPOCH.PERSISTED before a new epoch goes on
-   * the wire or to services, so the ordering lives in the statecharts, not here. A failed write
-   * becomes FAULT: role unknown, notify.fault, /healthz 503, hastate_epoch_store_failures_total.
-   */
-  #persistEpochActor(store: EpochStore) {
-    return fromCallback<EventObject, { epoch: number }>(({ sendBack, input }) => {
-      let stopped = false;
-      void this.#record(store, input.epoch).then((reason) => {
-        if (stopped) return;
-        if (reason !== null) return sendBack({ type: 'FAULT', reason });
-        this.log.debug({ epoch: input.epoch, persistMs: this.#storeStats.lastWriteMs }, `epoch ${input.epoch} made durable`);
-        sendBack({ type: 'EPOCH.PERSISTED', epoch: input.epoch });
-      });
-      return () => {
-        stopped = true;
-      };
-    });
-  }
-
-  /**
-   * Epochs seen from others are made durable in the background: a later takeover persists a
-   * higher one before using it anyway, so nothing waits on this; but a failure is a fault all
-   * the same, since the file no longer keeps up with what this node knows.
-   */
-  #recordSeen(epoch: number): void {
-    const store = this.#store;
-    if (store === null || epoch <= this.#seenRequested) return;
-    this.#seenRequested = epoch;
-    void this.#record(store, epoch).then((reason) => {
-      if (reason !== null) this.#actor?.send({ type: 'FAULT', reason });
-    });
-  }
-
-  /**
-   * One durable write, timed and counted: resolves with null once `epoch` is on disk, or with
-   * the fault reason after the failure was counted and logged. Never rejects.
-   */
-  #record(store: EpochStore, epoch: number): Promise<string | null> {
-    const startedMs = monotonicMs();
-    return Promise.resolve()
-      .then(() => store.record(epoch))
-      .then(
-        () => {
-          this.#noteWrite(startedMs);
-          return null;
-        },
-        (error: unknown) => this.#noteStoreFailure(error, epoch),
-      );
-  }
-
-  #noteWrite(startedMs: number): void {
-    this.#storeStats.writes++;
-    this.#storeStats.lastWriteMs = monotonicMs() - startedMs;
-    this.#storeStats.durableEpoch = this.#store?.epoch ?? this.#storeStats.durableEpoch;
-  }
-
-  #noteStoreFailure(error: unknown, epoch: number): string {
-    const message = error instanceof Error ? error.message : String(error);
-    this.#storeStats.failures++;
-    this.#storeStats.lastError = message;
-    this.log.error({ err: error, epoch }, `epoch ${epoch} could not be made durable; not taking part: ${message}`);
-    return `epoch store: ${message}`;
+    this.log.info({ priority: ha.priority, mode: ha.role, preempt: ha.preempt, ...this.#backend.describe(), version: VERSION }, 'node starting');
+    services.start();
+    election.start();
   }
 
   /** The durable epoch store's counters (metrics). Read-only by convention. */
   get epochStoreStats(): Readonly<EpochStoreStats> {
-    return this.#storeStats;
+    return this.#running?.recorder.stats ?? NOT_STARTED;
   }
 
-  /** Flushes whatever carries our last words (a leaving declaration, a lease release). */
-  #flush(timeoutMs: number): Promise<void> {
-    if (this.#transport !== null) return this.#transport.flush(timeoutMs);
-    if (this.#coordinator !== null) return this.#coordinator.flush(timeoutMs);
-    return Promise.resolve();
-  }
-
-  /** Counters and the peer table of the transport, for metrics. Read-only by convention. */
+  /** Counters of the backend (datagrams or coordinator requests), for metrics. Read-only by convention. */
   get transportStats(): TransportStats {
-    return this.#transport?.stats ?? this.#coordinator?.stats ?? this.#idleStats;
+    return this.#backend.stats;
+  }
+
+  /** The peers this node knows of now; dead ones have aged out (status, metrics and the live view read this). */
+  peers(): PeerStatus[] {
+    return this.#backend.peers(monotonicMs());
   }
 
   /** Role changes and new epochs, as the log line reports them. */
@@ -300,15 +150,15 @@ export class HaNode {
    * of them takes over without waiting for the timeout. No-op unless this node is primary.
    */
   async resign(): Promise<{ resigned: boolean; role: Role; epoch: number }> {
-    const actor = this.#actor;
-    if (actor === null) return { resigned: false, role: 'unknown', epoch: this.#lastEpoch };
-    const before = roleOfSnapshot(actor.getSnapshot());
-    if (before !== 'primary') return { resigned: false, role: before, epoch: actor.getSnapshot().context.epoch };
+    const election = this.#running?.election;
+    if (election === undefined) return { resigned: false, role: 'unknown', epoch: this.#lastEpoch };
+    const before = election.view();
+    if (before.role !== 'primary') return { resigned: false, role: before.role, epoch: before.epoch };
     this.log.info('resigning: handing the primary role over');
-    actor.send({ type: 'RESIGN' });
-    await this.#flush(FLUSH_DEADLINE_MS);
-    const after = actor.getSnapshot();
-    return { resigned: true, role: roleOfSnapshot(after), epoch: after.context.epoch };
+    election.resign();
+    await this.#backend.flush(FLUSH_DEADLINE_MS);
+    const after = election.view();
+    return { resigned: true, role: after.role, epoch: after.epoch };
   }
 
   /**
@@ -317,13 +167,14 @@ export class HaNode {
    * service stop hooks get up to `deadlineMs`.
    */
   async stop(deadlineMs = 5_000): Promise<void> {
-    const actor = this.#actor;
-    if (actor === null) return;
-    if (roleOfSnapshot(actor.getSnapshot()) === 'primary') await this.resign();
-    this.#actor = null;
-    actor.stop();
-    this.#store?.close();
-    this.#store = null;
+    const running = this.#running;
+    if (running === null) return;
+    if (running.election.view().role === 'primary') await this.resign();
+    this.#running = null;
+    running.unsubscribe();
+    running.election.stop();
+    running.services.stop();
+    running.recorder.close();
     if (this.#pendingStops.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
@@ -335,49 +186,31 @@ export class HaNode {
   }
 
   status(): NodeStatus {
-    const snapshot = this.#actor?.getSnapshot();
-    const ctx = snapshot?.context as CommonContext | undefined;
-    const stats = this.transportStats;
+    const running = this.#running;
+    const view = running?.election.view();
+    const stats = this.#backend.stats;
     const now = monotonicMs();
     const ha = this.config.ha;
     return {
       nodeId: ha.nodeId,
-      role: snapshot ? roleOfSnapshot(snapshot) : 'unknown',
-      statePaths: snapshot ? leafPaths(snapshot.value) : ['unknown'],
-      epoch: ctx?.epoch ?? this.#lastEpoch,
+      role: view?.role ?? 'unknown',
+      statePaths: view?.statePaths ?? ['unknown'],
+      epoch: view?.epoch ?? this.#lastEpoch,
       priority: ha.priority,
       mode: ha.role,
       preempt: ha.preempt,
-      primaryId: ctx?.primaryId ?? null,
+      primaryId: view?.primaryId ?? null,
       // Only meaningful while another node is (or was last seen as) primary.
-      lastPrimaryHeartbeatAgeMs:
-        stats.lastPrimaryHeartbeatMs === null || (snapshot !== undefined && roleOfSnapshot(snapshot) === 'primary')
-          ? null
-          : Math.round(now - stats.lastPrimaryHeartbeatMs),
-      roleChanges: ctx?.roleChanges ?? 0,
-      reason: ctx?.reason ?? 'stopped',
+      lastPrimaryHeartbeatAgeMs: stats.lastPrimaryHeartbeatMs === null || view?.role === 'primary' ? null : Math.round(now - stats.lastPrimaryHeartbeatMs),
+      roleChanges: view?.roleChanges ?? 0,
+      reason: view?.reason ?? 'stopped',
       droppedPackets: { total: stats.droppedTotal, byReason: { ...stats.dropped } },
       packets: { sent: stats.sent, received: stats.received, sendErrors: stats.sendErrors },
-      backend: ha.enabled ? ha.backend : 'single',
-      transport:
-        this.#coordinator !== null
-          ? { up: stats.up, lastError: stats.lastError, group: '', port: 0, interface: '', coordinator: this.#coordinator.describe() }
-          : { up: this.#transport === null ? true : stats.up, lastError: stats.lastError, group: ha.multicastGroup, port: ha.heartbeat.port, interface: ha.interface },
-      timing: {
-        electionWindowMs: ha.electionWindowMs,
-        heartbeatIntervalMs: ha.heartbeat.intervalMs,
-        heartbeatTimeoutMs: ha.heartbeat.timeoutMs,
-        ...(this.#coordinator !== null ? { lease: { ...ha.lease } } : {}),
-      },
-      peers: [...stats.peers.values()].map((p) => ({
-        nodeId: p.nodeId,
-        role: p.role,
-        priority: p.priority,
-        epoch: p.epoch,
-        address: p.address,
-        lastSeenAgeMs: Math.round(now - p.lastSeenMs),
-      })),
-      services: this.#services.map((s) => this.#serviceStatus(s, snapshot?.children[`service:${s.name}`] as AnyActorRef | undefined)),
+      backend: this.#backend.name,
+      transport: this.#backend.transportStatus(),
+      timing: this.#backend.timingStatus(),
+      peers: this.#backend.peers(now),
+      services: this.#services.map((s) => this.#serviceStatus(s, running?.services.getSnapshot().children[serviceChildId(s.name)])),
       uptimeMs: Math.round(now - this.#startedMs),
       pid: process.pid,
       version: VERSION,

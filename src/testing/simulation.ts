@@ -8,10 +8,9 @@
 import pino from 'pino';
 import { createActor, type Actor } from 'xstate';
 import { roleMachine, roleOfSnapshot, type Role, type RoleMode, type RoleTiming, type SendEvent } from '../../machines/role.machine.ts';
-import { serviceMachine } from '../../machines/service.machine.ts';
 import type { AuthPolicy } from '../transport/auth.ts';
 import type { TransportCore } from '../transport/core.ts';
-import { createServiceRunner } from '../services/runner.ts';
+import { createServicesActor, type ServicesActor } from '../services/supervisor.ts';
 import type { ServiceDefinition } from '../services/types.ts';
 import { HEALTHY, LinkState, tamper, Topology, type LinkFaults } from './network.ts';
 import { Prng } from './prng.ts';
@@ -61,6 +60,8 @@ type RoleActor = Actor<typeof roleMachine>;
 
 export class SimNode {
   actor: RoleActor | null = null;
+  /** The services actor of the current incarnation; it hears the role machine's transitions. */
+  services: ServicesActor | null = null;
   incarnation = 0;
   paused = false;
   backlog: Entry[] = [];
@@ -193,9 +194,6 @@ export class Simulation {
         confirmSilence: net.confirmSilence,
         // The real store on the in-memory disk, completing on the node's own event loop.
         persistEpoch: simPersistEpoch(store, (fn) => this.#onNode(node, incarnation, this.nowMs, Phase.Immediate, fn)),
-        service: serviceMachine.provide({
-          actors: { runService: createServiceRunner({ nodeId: node.wireId, log: this.#log, pendingStops: new Set() }) },
-        }),
       },
     });
     const actor = createActor(machine, {
@@ -206,11 +204,14 @@ export class Simulation {
         mode: node.spec.mode ?? 'auto',
         preempt: node.spec.preempt ?? false,
         timing: this.timing,
-        services: (node.spec.services ?? []).map((definition) => ({ name: definition.name, definition })),
         epoch: store.epoch,
       },
     });
     node.actor = actor;
+    const services = createServicesActor({ definitions: node.spec.services ?? [], runner: { nodeId: node.wireId, log: this.#log, pendingStops: new Set() }, clock });
+    node.services = services;
+    actor.on('ROLE.CHANGED', (event) => services.send(event));
+    services.start();
     actor.subscribe((snapshot) => {
       const role = roleOfSnapshot(snapshot);
       const epoch = snapshot.context.epoch;
@@ -240,6 +241,8 @@ export class Simulation {
     node.fs.livePids.delete(node.incarnation);
     node.store = null;
     actor.stop();
+    node.services?.stop();
+    node.services = null;
     this.trace.push({ atMs: this.nowMs, nodeId: id, from: node.role, to: 'unknown', epoch: node.epoch, reason: 'crashed' });
     node.role = 'unknown';
   }
@@ -312,7 +315,10 @@ export class Simulation {
   }
 
   stop(): void {
-    for (const n of this.nodes.values()) n.actor?.stop();
+    for (const n of this.nodes.values()) {
+      n.actor?.stop();
+      n.services?.stop();
+    }
   }
 
   #runEntry(entry: Entry): void {

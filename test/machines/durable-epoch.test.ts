@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { leaseMachine, type CoordinatorCommand } from '../../machines/lease.machine.ts';
 import { roleOf, type RoleTransition } from '../../machines/role.machine.ts';
 import { ManualClock } from '../../src/testing/manual-clock.ts';
-import { recordingService, startNode, timing, type PendingPersist } from './harness.ts';
+import { recordTransitions, startNode, timing, type PendingPersist } from './harness.ts';
 
 describe('role machine and the durable epoch', () => {
   it('a node that won the election says and tells nothing at the new epoch until it is durable', () => {
@@ -91,13 +91,13 @@ describe('lease machine and the durable epoch', () => {
     const machine = leaseMachine.provide({
       actors: {
         coordinator: fromCallback<CoordinatorCommand, { nodeId: string }>(({ receive }) => receive((c) => commands.push(c))),
-        service: recordingService(transitions),
         persistEpoch: fromCallback<EventObject, { epoch: number }>(({ sendBack, input }) => {
           persists.push({ epoch: input.epoch, done: () => sendBack({ type: 'EPOCH.PERSISTED', epoch: input.epoch }), fail: (reason) => sendBack({ type: 'FAULT', reason }) });
         }),
       },
     });
-    const actor = createActor(machine, { clock, input: { nodeId: 'n1', timing: { ttlMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 150 }, services: [{ name: 'rec', definition: null }], epoch } });
+    const actor = createActor(machine, { clock, input: { nodeId: 'n1', timing: { ttlMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 150 }, epoch } });
+    recordTransitions(actor, transitions);
     actor.start();
     return { actor, clock, commands, transitions, persists, role: () => roleOf(actor.getSnapshot().value, actor.getSnapshot().context) };
   }

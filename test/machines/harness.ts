@@ -1,19 +1,11 @@
 import { createActor, fromCallback, type EventObject } from 'xstate';
 import { ManualClock } from '../../src/testing/manual-clock.ts';
-import { serviceMachine, type ServiceEvent, type RunnerInput } from '../../machines/service.machine.ts';
+import type { RoleChangedEvent } from '../../machines/service.machine.ts';
 import { roleMachine, roleOf, type OutboundMessage, type PeerInfo, type RoleInput, type RoleTransition, type SendEvent } from '../../machines/role.machine.ts';
 
-/** The service supervisor with a runner that only records the role transitions it is sent. */
-export function recordingService(transitions: RoleTransition[]) {
-  return serviceMachine.provide({
-    actors: {
-      runService: fromCallback<ServiceEvent, RunnerInput>(({ receive }) => {
-        receive((e) => {
-          if (e.type === 'ROLE.CHANGED') transitions.push(e.transition);
-        });
-      }),
-    },
-  });
+/** Records the role transitions an election machine emits (what the services machine delivers). */
+export function recordTransitions(actor: { on(type: 'ROLE.CHANGED', handler: (event: RoleChangedEvent) => void): unknown }, into: RoleTransition[]): void {
+  actor.on('ROLE.CHANGED', (event) => into.push(event.transition));
 }
 
 export const timing = { electionWindowMs: 2000, heartbeatIntervalMs: 3000, heartbeatTimeoutMs: 9000 };
@@ -41,7 +33,6 @@ export function startNode(input: Partial<RoleInput> & { nodeId: string }, opts: 
       transport: fromCallback<SendEvent, { nodeId: string }>(({ receive }) => {
         receive((e) => sent.push(e.message));
       }),
-      service: recordingService(transitions),
       confirmSilence: fromCallback(({ sendBack }) => {
         if (opts.holdSilence) releaseSilence = () => sendBack({ type: 'SILENCE.CONFIRMED' });
         else sendBack({ type: 'SILENCE.CONFIRMED' });
@@ -51,11 +42,8 @@ export function startNode(input: Partial<RoleInput> & { nodeId: string }, opts: 
       }),
     },
   });
-  const recorder = { name: 'recorder', definition: null };
-  const actor = createActor(machine, {
-    clock,
-    input: { priority: 0, timing, services: [recorder], ...input },
-  });
+  const actor = createActor(machine, { clock, input: { priority: 0, timing, ...input } });
+  recordTransitions(actor, transitions);
   actor.start();
   return {
     actor,

@@ -4,7 +4,7 @@ import { ManualClock } from '../../src/testing/manual-clock.ts';
 import { leaseMachine, type CoordinatorCommand, type LeaseEvent, type LeaseInput } from '../../machines/lease.machine.ts';
 import { roleOf } from '../../machines/role.machine.ts';
 import type { RoleTransition } from '../../machines/service.machine.ts';
-import { recordingService } from './harness.ts';
+import { recordTransitions } from './harness.ts';
 
 const timing = { ttlMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 150 };
 
@@ -16,11 +16,11 @@ function start(input: Partial<LeaseInput> = {}, hangingPersist = false) {
   const machine = leaseMachine.provide({
     actors: {
       coordinator: fromCallback<CoordinatorCommand, { nodeId: string }>(({ receive }) => receive((c) => commands.push(c))),
-      service: recordingService(transitions),
       ...(hangingPersist ? { persistEpoch: fromCallback(() => {}) } : {}),
     },
   });
-  const actor = createActor(machine, { clock, input: { nodeId: 'n1', timing, services: [{ name: 'rec', definition: null }], ...input } });
+  const actor = createActor(machine, { clock, input: { nodeId: 'n1', timing, ...input } });
+  recordTransitions(actor, transitions);
   actor.start();
   const send = (e: LeaseEvent) => actor.send(e);
   return {
