@@ -4,6 +4,7 @@
  * found is collected and reported together in one ConfigError; nothing is coerced (a quoted "3"
  * is a string, not a number).
  */
+import { internalBug } from '../assert.ts';
 import { networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { stringify } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../errors.ts';
@@ -325,7 +326,21 @@ function finish(c: Collector, keys: KeySet, opts: LoadOptions): HastateConfig {
   for (const spec of keys.specs) setPath(out, spec.outPath, c.values.get(spec.path));
   setPath(out, ['ha', 'auth', 'keys'], keyring);
   setPath(out, ['status', 'token'], token);
-  return out as unknown as HastateConfig;
+  if (!hasConfigShape(out)) throw internalBug('the schema left a section of HastateConfig unset');
+  return out;
+}
+
+const isSection = (o: unknown): o is Record<string, unknown> => typeof o === 'object' && o !== null && !Array.isArray(o);
+
+/**
+ * Every key was checked against its own spec and set at its path above; this confirms the
+ * assembled object has each section HastateConfig names, so a schema that forgot one fails
+ * here, loudly, rather than at its first use.
+ */
+function hasConfigShape(o: unknown): o is HastateConfig {
+  if (!isSection(o) || !isSection(o.ha) || !isSection(o.status) || !isSection(o.log) || !isSection(o.notify)) return false;
+  const ha = o.ha;
+  return ['heartbeat', 'auth', 'lease', 'redis', 'etcd'].every((name) => isSection(ha[name]));
 }
 
 /** File problems in file order (unlocated ones last), then environment, then defaults; stable otherwise. */

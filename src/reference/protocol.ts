@@ -76,13 +76,27 @@ export function encodeMonitorResponse(r: Omit<MonitorResponse, 'type'>): Buffer 
   return data;
 }
 
+const count = (n: unknown): number | null => (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : null);
+
 export function parseMonitorResponse(data: Uint8Array): Parsed<MonitorResponse> {
   const o = parseJsonObject(data, MAX_RESPONSE_BYTES);
   if (!o.ok) return o;
-  if (o.value.type !== 'monitor-response' || typeof o.value.requestId !== 'number' || typeof o.value.nodeId !== 'string') {
+  const v = o.value;
+  if (v.type !== 'monitor-response' || typeof v.requestId !== 'number' || typeof v.nodeId !== 'string') {
     return fail('wrong-type', 'not a monitor response');
   }
-  return { ok: true, value: o.value as unknown as MonitorResponse };
+  // Every field is read and checked: a peer's reply is input like any other.
+  const epoch = count(v.epoch);
+  const boards = count(v.boards);
+  const healthyBoards = count(v.healthyBoards);
+  const stacks = count(v.stacks);
+  if (epoch === null || boards === null || healthyBoards === null || stacks === null) {
+    return fail('bad-field', `epoch, boards, healthyBoards and stacks must be non-negative integers, got ${JSON.stringify([v.epoch, v.boards, v.healthyBoards, v.stacks])}`);
+  }
+  const { dataAgeMs, stale } = v;
+  if (dataAgeMs !== null && (typeof dataAgeMs !== 'number' || !(dataAgeMs >= 0))) return fail('bad-field', `dataAgeMs must be null or a non-negative number, got ${JSON.stringify(dataAgeMs)}`);
+  if (typeof stale !== 'boolean') return fail('bad-field', `stale must be a boolean, got ${JSON.stringify(stale)}`);
+  return { ok: true, value: { type: 'monitor-response', requestId: v.requestId, nodeId: v.nodeId, epoch, boards, healthyBoards, stacks, dataAgeMs, stale } };
 }
 
 // ---------------------------------------------------------------- BMC status

@@ -9,16 +9,17 @@
 import type { AnyStateMachine } from 'xstate';
 import { leaseMachine } from '../../machines/lease.machine.ts';
 import { roleMachine } from '../../machines/role.machine.ts';
+import { servicesMachine } from '../../machines/services.machine.ts';
 import type { DiagramEdge, DiagramNode } from './layout.ts';
 import { allStates, readMachine } from './model.ts';
 import { internalBug } from '../assert.ts';
 
 /** Where the real implementation of each machine actor comes from (the machines hold stand-ins). */
 export const ACTOR_SUPPLIERS: Record<string, { file: string; does: string }> = {
-  transport: { file: 'src/transport/multicast.ts', does: 'UDP multicast: heartbeats in and out (single: none)' },
-  confirmSilence: { file: 'src/transport/multicast.ts', does: 'asks peers once more before a takeover' },
+  transport: { file: 'src/backends/multicast.ts, single.ts', does: 'UDP multicast: heartbeats in and out (single: none)' },
+  confirmSilence: { file: 'src/backends/multicast.ts, single.ts', does: 'asks peers once more before a takeover' },
   coordinator: { file: 'src/backends/redis.ts, etcd.ts', does: 'the lease: campaign, renew, observe the leader' },
-  persistEpoch: { file: 'src/runtime/node.ts', does: 'writes the epoch to the state file first' },
+  persistEpoch: { file: 'src/runtime/epoch-recorder.ts', does: 'writes the epoch to the state file first' },
   service: { file: 'machines/service.machine.ts', does: 'one per configured service' },
   runService: { file: 'src/services/runner.ts', does: "runs the service's start/stop" },
 };
@@ -44,7 +45,6 @@ const RUNTIME_EDGES: Omit<DiagramEdge, 'id'>[] = [
   { source: 'node', target: 'status', label: 'status, role changes', kind: 'events' },
 ];
 
-type Impl = { implementations: { actors: Record<string, unknown> } };
 const isMachine = (logic: unknown): logic is AnyStateMachine => typeof logic === 'object' && logic !== null && 'root' in logic && 'implementations' in logic;
 
 /** How `machine` starts actor `name`: the states that invoke it, or spawned by an action. */
@@ -59,22 +59,28 @@ export function actorTreeDiagram(machines = ELECTION_MACHINES): { root: DiagramN
   const edges: DiagramEdge[] = RUNTIME_EDGES.map((e, i) => ({ ...e, id: `r${i}` }));
   const seen = new Set<string>();
   const addActors = (parentId: string, machine: AnyStateMachine) => {
-    for (const [name, logic] of Object.entries((machine as unknown as Impl).implementations.actors)) {
+    for (const [name, logic] of Object.entries(machine.implementations.actors)) {
       const supplier = ACTOR_SUPPLIERS[name];
       if (supplier === undefined) throw internalBug(`actor tree: machine actor "${name}" (in ${machine.id}) has no entry in ACTOR_SUPPLIERS in src/visualize/actors.ts`);
       const id = name;
       edges.push({ id: `a${edges.length}`, source: parentId, target: id, label: howStarted(machine, name), kind: 'owns' });
-      // Both election machines use the same persistEpoch and service: one box, two parents.
+      // Both election machines use the same persistEpoch: one box, two parents.
       if (seen.has(id)) continue;
       seen.add(id);
       nodes.push({ id, lines: [name, supplier.file, supplier.does], kind: 'actor', children: [] });
       if (isMachine(logic)) addActors(id, logic);
     }
   };
+  // The services machine: one per node whatever the backend; it hears the election's emitted transitions.
+  const services = servicesMachine.id;
+  nodes.push({ id: services, lines: ['services machine', 'machines/services.machine.ts'], kind: 'actor', children: [] });
+  edges.push({ id: `s${edges.length}`, source: 'node', target: services, label: 'creates, starts first', kind: 'owns' });
+  addActors(services, servicesMachine);
   for (const m of machines) {
     const id = m.machine.id;
     nodes.push({ id, lines: [m.name, m.file], kind: 'actor', children: [] });
-    edges.push({ id: `m${edges.length}`, source: 'node', target: id, label: m.backends, kind: 'owns' });
+    edges.push({ id: `m${edges.length}`, source: 'node', target: id, label: `${m.backends} (backend's createElection)`, kind: 'owns' });
+    edges.push({ id: `e${edges.length}`, source: id, target: services, label: 'emits ROLE.CHANGED', kind: 'events' });
     addActors(id, m.machine);
   }
   return { root: { id: 'actors', lines: ['actor tree of a node'], kind: 'machine', children: nodes }, edges };

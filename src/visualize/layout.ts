@@ -12,7 +12,14 @@ import { internalBug } from '../assert.ts';
 
 // elkjs is CommonJS: Node hands the constructor over as the default import, while its typings
 // describe an ES module whose `default` is the constructor. Accept either shape.
-const ELK = ((elkModule as unknown as { default?: typeof elkModule.default }).default ?? elkModule) as typeof elkModule.default;
+const isElkConstructor = (x: unknown): x is typeof elkModule.default => typeof x === 'function';
+function elkConstructor(): typeof elkModule.default {
+  const inner: unknown = Reflect.get(elkModule, 'default');
+  if (isElkConstructor(inner)) return inner;
+  if (isElkConstructor(elkModule)) return elkModule;
+  throw internalBug('elkjs exports no ELK constructor');
+}
+const ELK = elkConstructor();
 
 export interface DiagramNode {
   id: string;

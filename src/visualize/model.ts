@@ -86,7 +86,7 @@ function readNode(node: Anything): StateModel {
 }
 
 export function readMachine(machine: AnyStateMachine): StateModel {
-  return readNode(machine.root as unknown as Anything);
+  return readNode(machine.root);
 }
 
 /** Every state below the root, depth first. */

@@ -128,12 +128,16 @@ describe('actor tree', () => {
     const tree = actorTreeDiagram();
     for (const m of ELECTION_MACHINES) {
       expect(svg).toContain(`id="${m.machine.id}"`);
-      for (const actor of Object.keys((m.machine as unknown as { implementations: { actors: object } }).implementations.actors)) {
+      for (const actor of Object.keys(m.machine.implementations.actors)) {
         expect(svg, actor).toContain(`id="${actor}"`);
         expect(tree.edges.some((e) => e.source === m.machine.id && e.target === actor), `${m.machine.id} -> ${actor}`).toBe(true);
         expect(mermaid).toMatch(new RegExp(`${m.machine.id} -->\\|"[^"]*"\\| ${actor}\\n`));
       }
     }
+    // One services machine owns the services; the election machines only emit transitions to it.
+    expect(tree.edges.some((e) => e.source === 'node' && e.target === 'services')).toBe(true);
+    expect(tree.edges.some((e) => e.source === 'services' && e.target === 'service')).toBe(true);
+    for (const m of ELECTION_MACHINES) expect(tree.edges.find((e) => e.source === m.machine.id && e.target === 'services')?.kind).toBe('events');
     // Services' own child, from the service machine's setup().
     expect(tree.edges.some((e) => e.source === 'service' && e.target === 'runService')).toBe(true);
     for (const id of ['run', 'node', 'notify', 'status']) expect(svg).toContain(`id="${id}"`);
