@@ -66,7 +66,7 @@ describe('hastate CLI', () => {
     expect(ok.stdout).toMatch(/priority: 42/);
   });
 
-  it('unknown commands and flags are usage errors with exit code 2', () => {
+  it('unknown commands and flags are usage errors with exit code 2', { timeout: 60_000 }, () => {
     for (const args of [['frobnicate'], ['run', '--bogus'], ['validate'], ['run', '--log', 'xml'], ['status', '--timeout-ms', 'soon']]) {
       const r = hastate(args);
       expect(r.code, args.join(' ')).toBe(2);

@@ -161,4 +161,20 @@ describe('status server on a real node', () => {
     metrics.stop();
     expect(node.transportStats.messageListeners.size).toBe(listeners - 1);
   });
+  it('a peer that falls silent ages out of status, metrics and the transport table together', async () => {
+    const net = randomNetwork();
+    const a = await liveNode(net, '127.0.0.7');
+    const b = await liveNode(net, '127.0.0.8');
+    a.node.start();
+    await until('A primary', () => a.node.status().role === 'primary');
+    b.node.start();
+    await until('A lists B', () => a.node.status().peers.some((p) => p.nodeId === '127.0.0.8' && p.role === 'standby'));
+    expect(samples(await (await fetch(`${a.base}/metrics`)).text()).get('hastate_peers')).toBe(1);
+    // A standby stops without a word: only silence tells A.
+    await b.stop();
+    await expect.poll(() => a.node.status().peers, { timeout: 5_000, interval: 20 }).toEqual([]);
+    expect(samples(await (await fetch(`${a.base}/metrics`)).text()).get('hastate_peers')).toBe(0);
+    expect(a.node.transportStats.peers.has('127.0.0.8')).toBe(false);
+    expect(a.node.status().role).toBe('primary');
+  });
 });
