@@ -16,6 +16,12 @@ export type { Backend, BackendName, ElectionDeps, PersistEpochLogic } from './ba
 export type { Election, ElectionView } from './election.ts';
 export type { Coordinator, WorkerReport } from './coordinator.ts';
 
+/** Which election machine `ha.backend` runs (the live view draws its diagram). */
+export function electionMachineFor(config: HastateConfig): 'role' | 'lease' {
+  const ha = config.ha;
+  return ha.enabled && (ha.backend === 'redis' || ha.backend === 'etcd') ? 'lease' : 'role';
+}
+
 /** `report` tells a registry what this node is now (the Redis worker registry lists it). */
 export function createBackend(config: HastateConfig, log: Logger, report: () => WorkerReport): Backend {
   const ha = config.ha;

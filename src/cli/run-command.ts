@@ -11,6 +11,7 @@ import type { ServiceDefinition } from '../services/types.ts';
 import { referenceServices } from '../reference/index.ts';
 import type { ReferenceConfig } from '../reference/config.ts';
 import { LEASE_DIAGRAM_PATH } from '../web/live-view.ts';
+import { electionMachineFor } from '../backends/index.ts';
 
 /** Bound on shutdown: services get this long to stop, then the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 5_000;
@@ -49,7 +50,7 @@ export function runNode(config: HastateConfig & Partial<ReferenceConfig>, opts: 
         token: config.status.token,
         subscribe: (listener) => node!.onRoleChange(listener),
         // The live view highlights states of the machine this node runs.
-        ...(config.ha.enabled && (config.ha.backend === 'redis' || config.ha.backend === 'etcd') ? { diagramSvgPath: LEASE_DIAGRAM_PATH } : {}),
+        ...(electionMachineFor(config) === 'lease' ? { diagramSvgPath: LEASE_DIAGRAM_PATH } : {}),
         onListening: (a) => {
           logger.info({ host: a.host, port: a.port }, `status endpoint on http://${a.host}:${a.port}/status`);
           if (config.status.token === null && !isLoopbackHost(a.host)) {

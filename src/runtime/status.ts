@@ -1,4 +1,5 @@
 import type { Role } from '../../machines/service.machine.ts';
+import type { HastateConfig } from '../config/index.ts';
 
 /** A peer as this node last heard it. */
 export interface PeerStatus {
@@ -39,7 +40,7 @@ export interface NodeStatus {
   droppedPackets: { total: number; byReason: Record<string, number> };
   packets: { sent: number; received: number; sendErrors: number };
   /** ha.backend in effect (ha.enabled false counts as single). */
-  backend: 'multicast' | 'redis' | 'etcd' | 'single';
+  backend: HastateConfig['ha']['backend'];
   /** For redis/etcd, group/port/interface are empty and `coordinator` names the server. */
   transport: { up: boolean; lastError: string | null; group: string; port: number; interface: string; coordinator?: Record<string, unknown> };
   timing: { electionWindowMs: number; heartbeatIntervalMs: number; heartbeatTimeoutMs: number; lease?: { ttlMs: number; renewDeadlineMs: number; retryPeriodMs: number } };
