@@ -55,6 +55,18 @@ async function liveNode(net = randomNetwork(), nodeId = '127.0.0.7') {
   return { node, metrics, base, stop, resignCalls: () => resignCalls };
 }
 
+/** A (127.0.0.7) primary, then B (127.0.0.8) standby, on one fresh network. */
+async function primaryAndStandby() {
+  const net = randomNetwork();
+  const a = await liveNode(net, '127.0.0.7');
+  const b = await liveNode(net, '127.0.0.8');
+  a.node.start();
+  await until('A primary', () => a.node.status().role === 'primary');
+  b.node.start();
+  await until('B standby', () => b.node.status().role === 'standby');
+  return { a, b };
+}
+
 /** `name{labels} value` lines of an exposition, keyed by `name{labels}`. */
 function samples(body: string): Map<string, number> {
   const out = new Map<string, number>();
@@ -77,13 +89,7 @@ const FAMILIES = [
 
 describe('status server on a real node', () => {
   it('GET /metrics exposes every monitoring family with sane values across a standby -> primary takeover', async () => {
-    const net = randomNetwork();
-    const a = await liveNode(net, '127.0.0.7');
-    const b = await liveNode(net, '127.0.0.8');
-    a.node.start();
-    await until('A primary', () => a.node.status().role === 'primary');
-    b.node.start();
-    await until('B standby', () => b.node.status().role === 'standby');
+    const { a, b } = await primaryAndStandby();
     await until('B hears several heartbeats', () => (b.node.status().peers[0]?.lastSeenAgeMs ?? 1e9) < 100 && b.node.status().packets.received > 8);
     await new Promise((r) => setTimeout(r, 200));
 
@@ -161,13 +167,9 @@ describe('status server on a real node', () => {
     metrics.stop();
     expect(node.transportStats.messageListeners.size).toBe(listeners - 1);
   });
+
   it('a peer that falls silent ages out of status, metrics and the transport table together', async () => {
-    const net = randomNetwork();
-    const a = await liveNode(net, '127.0.0.7');
-    const b = await liveNode(net, '127.0.0.8');
-    a.node.start();
-    await until('A primary', () => a.node.status().role === 'primary');
-    b.node.start();
+    const { a, b } = await primaryAndStandby();
     await until('A lists B', () => a.node.status().peers.some((p) => p.nodeId === '127.0.0.8' && p.role === 'standby'));
     expect(samples(await (await fetch(`${a.base}/metrics`)).text()).get('hastate_peers')).toBe(1);
     // A standby stops without a word: only silence tells A.
