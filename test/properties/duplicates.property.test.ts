@@ -15,8 +15,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildSimulation, type Scenario, type ScenarioEvent, type ScenarioNode } from '../../src/testing/scenario.ts';
 import type { Simulation } from '../../src/testing/simulation.ts';
-import { DURATION_MS, fcParams, PROPERTY_TIMEOUT_MS, idOf, nodesArb, scenarioBase, timingArb } from './arbitraries.ts';
-import { assertEpochs, explain, faultScheduleArb, MAX_DELAY_MS } from './helpers.ts';
+import { DURATION_MS, fcParams, PROPERTY_TIMEOUT_MS, idOf, scenarioBase, timingArb } from './arbitraries.ts';
+import { assertEpochs, clusterArb, explain, faultScheduleArb, MAX_DELAY_MS, processChaosArb, processChaosEvents } from './helpers.ts';
 
 /** Losses in a row are capped so that "the twins hear each other" has a bound. */
 const MAX_CONSECUTIVE_LOSS = 3;
@@ -60,26 +60,15 @@ describe('property: duplicate node ids and epochs', () => {
       fc.property(
         fc.integer(),
         timingArb,
-        nodesArb(2, 5).chain((hosts) => {
-          const ids = hosts.map((h) => idOf(h.host));
-          return fc.tuple(
-            fc.constant(hosts),
-            fc.record({
-              of: fc.nat(ids.length - 1),
-              startAtMs: fc.integer({ min: 0, max: 30_000 }),
-              crashAtMs: fc.option(fc.integer({ min: 5_000, max: 50_000 }), { nil: undefined }),
-            }),
-            fc.array(
-              fc.record({
-                atMs: fc.integer({ min: 2_000, max: 50_000 }),
-                kind: fc.constantFrom('crash', 'restart', 'pause'),
-                who: fc.nat(ids.length),
-                durationMs: fc.integer({ min: 100, max: 20_000 }),
-              }),
-              { maxLength: 5 },
-            ),
-          );
-        }).chain(([hosts, twin, chaos]) => {
+        clusterArb(2, 5, (ids) => [
+          fc.record({
+            of: fc.nat(ids.length - 1),
+            startAtMs: fc.integer({ min: 0, max: 30_000 }),
+            crashAtMs: fc.option(fc.integer({ min: 5_000, max: 50_000 }), { nil: undefined }),
+          }),
+          // The twin is a process too: one more to crash, restart and pause.
+          processChaosArb(ids.length + 1, { fromMs: 2_000, toMs: 50_000, maxPauseMs: 20_000, maxLength: 5 }),
+        ]).chain(([hosts, twin, chaos]) => {
           const twinName = `${idOf(hosts[twin.of]!.host)}/twin`;
           return fc.tuple(fc.constant(hosts), fc.constant(twin), fc.constant(chaos), faultScheduleArb([...hosts.map((h) => idOf(h.host)), twinName]));
         }),
@@ -91,10 +80,7 @@ describe('property: duplicate node ids and epochs', () => {
           const all = [...nodes, twinNode];
           const events: ScenarioEvent[] = [
             ...partitions,
-            ...chaos.map((c): ScenarioEvent => {
-              const nodeId = all[c.who]!.nodeId;
-              return c.kind === 'pause' ? { atMs: c.atMs, kind: 'pause', nodeId, durationMs: c.durationMs } : { atMs: c.atMs, kind: c.kind, nodeId };
-            }),
+            ...processChaosEvents(chaos, all.map((n) => n.nodeId)),
             ...(twin.crashAtMs !== undefined && twin.crashAtMs > twin.startAtMs ? [{ atMs: twin.crashAtMs, kind: 'crash' as const, nodeId: twinNode.nodeId }] : []),
             { atMs: 52_000, kind: 'heal' as const },
           ].sort((a, b) => a.atMs - b.atMs);

@@ -10,8 +10,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildSimulation, type Scenario, type ScenarioEvent } from '../../src/testing/scenario.ts';
 import { LeaseSimulation } from '../../src/testing/lease-simulation.ts';
-import { DURATION_MS, fcParams, idOf, nodesArb, PROPERTY_TIMEOUT_MS, scenarioBase, timingArb } from './arbitraries.ts';
-import { assertEpochs, explain, faultScheduleArb } from './helpers.ts';
+import { DURATION_MS, fcParams, idOf, PROPERTY_TIMEOUT_MS, scenarioBase, timingArb } from './arbitraries.ts';
+import { assertEpochs, clusterArb, explain, faultScheduleArb } from './helpers.ts';
 
 const ALL_DOWN_MS = DURATION_MS - 15_000;
 const LONE_RESTART_MS = ALL_DOWN_MS + 1_000;
@@ -22,18 +22,18 @@ describe('property: durable epoch', () => {
       fc.property(
         fc.integer(),
         timingArb,
-        nodesArb(2, 5).chain((hosts) => {
-          const ids = hosts.map((h) => idOf(h.host));
-          const chaos = fc.array(
+        clusterArb(2, 5, (ids) => [
+          faultScheduleArb(ids),
+          fc.array(
             fc.record({
               atMs: fc.integer({ min: 1_000, max: ALL_DOWN_MS - 1_000 }),
               kind: fc.constantFrom('crash' as const, 'restart' as const, 'crash-primary' as const, 'restart' as const),
               who: fc.nat(ids.length - 1),
             }),
             { maxLength: 12 },
-          );
-          return fc.tuple(fc.constant(hosts), faultScheduleArb(ids), chaos, fc.nat(ids.length - 1));
-        }),
+          ),
+          fc.nat(ids.length - 1),
+        ]),
         (seed, timing, [hosts, partitions, chaos, lone]) => {
           const nodes = hosts.map((h) => ({ nodeId: idOf(h.host), priority: h.priority, startAtMs: 0 }));
           const loneId = nodes[lone]!.nodeId;

@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { outranks } from '../../machines/rank.ts';
 import { buildSimulation, type Scenario, type ScenarioEvent } from '../../src/testing/scenario.ts';
-import { bestOf, DURATION_MS, fcParams, PROPERTY_TIMEOUT_MS, idOf, nodesArb, scenarioBase, timingArb } from './arbitraries.ts';
-import { assertEpochs, explain, faultScheduleArb, MAX_DELAY_MS } from './helpers.ts';
+import { bestOf, DURATION_MS, fcParams, PROPERTY_TIMEOUT_MS, idOf, scenarioBase, timingArb } from './arbitraries.ts';
+import { assertEpochs, clusterArb, explain, faultScheduleArb, MAX_DELAY_MS, processChaosArb, processChaosEvents } from './helpers.ts';
 
 describe('property: epochs', () => {
   it('under crashes, restarts, pauses, partitions and loss, no node\'s epoch decreases, and primaries that hear each other never share an epoch after one interval', () => {
@@ -12,28 +12,13 @@ describe('property: epochs', () => {
       fc.property(
         fc.integer(),
         timingArb,
-        nodesArb(3, 7).chain((hosts) => {
-          const ids = hosts.map((h) => idOf(h.host));
-          const chaos = fc.array(
-            fc.record({
-              atMs: fc.integer({ min: 2_000, max: 50_000 }),
-              kind: fc.constantFrom('crash', 'restart', 'pause'),
-              who: fc.nat(ids.length - 1),
-              durationMs: fc.integer({ min: 100, max: 30_000 }),
-            }),
-            { maxLength: 6 },
-          );
-          return fc.tuple(fc.constant(hosts), faultScheduleArb(ids), chaos);
-        }),
+        clusterArb(3, 7, (ids) => [faultScheduleArb(ids), processChaosArb(ids.length, { fromMs: 2_000, toMs: 50_000, maxPauseMs: 30_000, maxLength: 6 })]),
         fc.double({ min: 0, max: 0.2, noNaN: true }),
         (seed, timing, [hosts, partitions, chaos], lossRate) => {
           const nodes = hosts.map((h) => ({ nodeId: idOf(h.host), priority: h.priority, startAtMs: 0 }));
           const events: ScenarioEvent[] = [
             ...partitions,
-            ...chaos.map((c): ScenarioEvent => {
-              const nodeId = nodes[c.who]!.nodeId;
-              return c.kind === 'pause' ? { atMs: c.atMs, kind: 'pause', nodeId, durationMs: c.durationMs } : { atMs: c.atMs, kind: c.kind, nodeId };
-            }),
+            ...processChaosEvents(chaos, nodes.map((n) => n.nodeId)),
             { atMs: 52_000, kind: 'heal' as const },
           ].sort((a, b) => a.atMs - b.atMs);
           const s: Scenario = { ...scenarioBase(seed, timing, nodes), events, faults: { delayMs: 1, jitterMs: 2, lossRate } };

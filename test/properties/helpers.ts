@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import { formatTrace, replayCommand, type Scenario, type ScenarioEvent } from '../../src/testing/scenario.ts';
 import type { Simulation } from '../../src/testing/simulation.ts';
+import { idOf, nodesArb } from './arbitraries.ts';
 
 export const MAX_DELAY_MS = 3; // delayMs 1 + jitter up to 2
 
@@ -59,3 +60,41 @@ export const faultScheduleArb = (ids: string[]) =>
       }),
   );
 
+
+/**
+ * A cluster of `min`..`max` hosts and, drawn for its node ids, the arbitraries `extra` names:
+ * generates `[hosts, ...extra values]`.
+ */
+type Hosts = { host: number; priority: number }[];
+export function clusterArb<A, B>(min: number, max: number, extra: (ids: string[]) => [fc.Arbitrary<A>, fc.Arbitrary<B>]): fc.Arbitrary<[Hosts, A, B]>;
+export function clusterArb<A, B, C>(min: number, max: number, extra: (ids: string[]) => [fc.Arbitrary<A>, fc.Arbitrary<B>, fc.Arbitrary<C>]): fc.Arbitrary<[Hosts, A, B, C]>;
+export function clusterArb(min: number, max: number, extra: (ids: string[]) => fc.Arbitrary<unknown>[]): fc.Arbitrary<unknown[]> {
+  return nodesArb(min, max).chain((hosts) => fc.tuple(fc.constant(hosts), ...extra(hosts.map((h) => idOf(h.host)))));
+}
+
+export interface ProcessChaos {
+  atMs: number;
+  kind: 'crash' | 'restart' | 'pause';
+  /** Index into the node list the events are made for. */
+  who: number;
+  durationMs: number;
+}
+
+/** Up to `maxLength` crashes, restarts and pauses of `count` processes between `fromMs` and `toMs`. */
+export const processChaosArb = (count: number, o: { fromMs: number; toMs: number; maxPauseMs: number; maxLength: number }): fc.Arbitrary<ProcessChaos[]> =>
+  fc.array(
+    fc.record({
+      atMs: fc.integer({ min: o.fromMs, max: o.toMs }),
+      kind: fc.constantFrom('crash' as const, 'restart' as const, 'pause' as const),
+      who: fc.nat(count - 1),
+      durationMs: fc.integer({ min: 100, max: o.maxPauseMs }),
+    }),
+    { maxLength: o.maxLength },
+  );
+
+/** The scenario events of `chaos` for the processes named by `nodeIds` (indexed by `who`). */
+export const processChaosEvents = (chaos: readonly ProcessChaos[], nodeIds: readonly string[]): ScenarioEvent[] =>
+  chaos.map((c): ScenarioEvent => {
+    const nodeId = nodeIds[c.who]!;
+    return c.kind === 'pause' ? { atMs: c.atMs, kind: 'pause', nodeId, durationMs: c.durationMs } : { atMs: c.atMs, kind: c.kind, nodeId };
+  });

@@ -18,6 +18,16 @@ const silent = pino({ level: 'silent' });
 const change = (from: RoleChange['from'], to: RoleChange['to'], epoch = 3): RoleChange => ({ from, to, epoch, primaryId: to === 'primary' ? 'n1' : 'n2', reason: 'test' });
 const cfg = (over: Partial<NotifyConfig>): NotifyConfig => ({ primary: '', standby: '', fault: '', stop: '', timeoutMs: 5_000, ...over });
 
+const hookDir = () => mkdtempSync(join(tmpdir(), 'hastate-notify-'));
+
+/** A notifier that records every hook result and every failure. */
+function recording(config: Partial<NotifyConfig>, nodeId = 'n') {
+  const results: HookResult[] = [];
+  const failures: HookResult[] = [];
+  const n = createNotifier({ config: cfg(config), nodeId, log: silent, onResult: (r) => results.push(r), onFailure: (r) => failures.push(r) });
+  return { n, results, failures };
+}
+
 let stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
   await Promise.all(stops.map((s) => s()));
@@ -34,15 +44,8 @@ describe('notify hooks', () => {
   });
 
   it('passes role, epoch and node id as $1 $2 $3 and HASTATE_* variables; returns before the hook runs', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hastate-notify-'));
-    const out = join(dir, 'out');
-    const results: HookResult[] = [];
-    const n = createNotifier({
-      config: cfg({ primary: `echo "$1 $2 $3 $HASTATE_FROM_ROLE $HASTATE_PRIMARY_ID $HASTATE_REASON" > ${out}` }),
-      nodeId: 'node-7',
-      log: silent,
-      onResult: (r) => results.push(r),
-    });
+    const out = join(hookDir(), 'out');
+    const { n, results } = recording({ primary: `echo "$1 $2 $3 $HASTATE_FROM_ROLE $HASTATE_PRIMARY_ID $HASTATE_REASON" > ${out}` }, 'node-7');
     n.onRoleChange(change('electing', 'primary', 12));
     // Results arrive from the child's events, so none can exist yet if onRoleChange did not wait for it.
     expect(results).toHaveLength(0);
@@ -53,15 +56,8 @@ describe('notify hooks', () => {
   });
 
   it('runs hooks one at a time in the order of the changes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hastate-notify-'));
-    const out = join(dir, 'order');
-    const results: HookResult[] = [];
-    const n = createNotifier({
-      config: cfg({ primary: `sleep 0.2; echo primary-$2 >> ${out}`, standby: `echo standby-$2 >> ${out}` }),
-      nodeId: 'n',
-      log: silent,
-      onResult: (r) => results.push(r),
-    });
+    const out = join(hookDir(), 'order');
+    const { n, results } = recording({ primary: `sleep 0.2; echo primary-$2 >> ${out}`, standby: `echo standby-$2 >> ${out}` });
     n.onRoleChange(change('electing', 'primary', 1));
     n.onRoleChange(change('primary', 'standby', 1));
     n.onRoleChange(change('standby', 'primary', 2));
@@ -70,15 +66,8 @@ describe('notify hooks', () => {
   });
 
   it('a hook that exits non-zero or cannot finish in time is reported as failed; the timeout kills its children too', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hastate-notify-'));
-    const pidFile = join(dir, 'pid');
-    const failures: HookResult[] = [];
-    const n = createNotifier({
-      config: cfg({ standby: 'echo bad >&2; exit 3', fault: `sleep 30 & echo $! > ${pidFile}; wait`, timeoutMs: 200 }),
-      nodeId: 'n',
-      log: silent,
-      onFailure: (r) => failures.push(r),
-    });
+    const pidFile = join(hookDir(), 'pid');
+    const { n, failures } = recording({ standby: 'echo bad >&2; exit 3', fault: `sleep 30 & echo $! > ${pidFile}; wait`, timeoutMs: 200 });
     n.onRoleChange(change('primary', 'standby'));
     n.onRoleChange(change('standby', 'unknown'));
     await until('two failures', () => failures.length === 2, 4000);
@@ -101,15 +90,8 @@ describe('notify hooks', () => {
   });
 
   it('notify.stop runs once after stop(), with "stopped", the epoch, the node id and the role it stopped in', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hastate-notify-'));
-    const out = join(dir, 'stop');
-    const results: HookResult[] = [];
-    const n = createNotifier({
-      config: cfg({ stop: `echo "$1 $2 $3 $HASTATE_ROLE $HASTATE_FROM_ROLE $HASTATE_PRIMARY_ID $HASTATE_REASON" >> ${out}` }),
-      nodeId: 'node-7',
-      log: silent,
-      onResult: (r) => results.push(r),
-    });
+    const out = join(hookDir(), 'stop');
+    const { n, results } = recording({ stop: `echo "$1 $2 $3 $HASTATE_ROLE $HASTATE_FROM_ROLE $HASTATE_PRIMARY_ID $HASTATE_REASON" >> ${out}` }, 'node-7');
     await n.stop(100);
     await n.runStop({ from: 'primary', epoch: 9, primaryId: 'node-7', reason: 'node stopped (SIGTERM)' }, 2_000);
     // Resolves only when the hook has finished: its output is there without waiting.

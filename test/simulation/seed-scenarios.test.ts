@@ -38,6 +38,15 @@ function collector(log: { nodeId: string; atMs: number; role: string }[], sim: (
   });
 }
 
+/** A and B, each running the collector, on one simulation. */
+function collectingPair(seed: number) {
+  const collected: { nodeId: string; atMs: number; role: string }[] = [];
+  const sim = new Simulation({ seed, timing: SEED_TIMING });
+  sim.addNode({ nodeId: A, services: [collector(collected, () => sim)] });
+  sim.addNode({ nodeId: B, services: [collector(collected, () => sim)] });
+  return { sim, collected };
+}
+
 describe('seed section 10 scenarios', () => {
   it('1. normal switchover: stopping the primary makes the standby primary', () => {
     const sim = pair();
@@ -74,12 +83,7 @@ describe('seed section 10 scenarios', () => {
   });
 
   it('4. data integrity: the standby has fresh data when it takes over, because it collected all along', async () => {
-    const collected: { nodeId: string; atMs: number; role: string }[] = [];
-    let simRef: Simulation;
-    const sim = new Simulation({ seed: 4, timing: SEED_TIMING });
-    simRef = sim;
-    sim.addNode({ nodeId: A, services: [collector(collected, () => simRef)] });
-    sim.addNode({ nodeId: B, services: [collector(collected, () => simRef)] });
+    const { sim, collected } = collectingPair(4);
     await sim.runAsync(40_000);
     const onStandby = collected.filter((c) => c.nodeId === B && c.role === 'standby');
     expect(onStandby.length).toBeGreaterThanOrEqual(3);
@@ -120,12 +124,7 @@ describe('seed section 10 scenarios', () => {
   });
 
   it('7. data collection on the standby: every node collects in every role', async () => {
-    const collected: { nodeId: string; atMs: number; role: string }[] = [];
-    let simRef: Simulation;
-    const sim = new Simulation({ seed: 7, timing: SEED_TIMING });
-    simRef = sim;
-    sim.addNode({ nodeId: A, services: [collector(collected, () => simRef)] });
-    sim.addNode({ nodeId: B, services: [collector(collected, () => simRef)] });
+    const { sim, collected } = collectingPair(7);
     await sim.runAsync(60_000);
     expect(new Set(collected.filter((c) => c.atMs > 5_000).map((c) => `${c.nodeId}:${c.role}`))).toEqual(new Set([`${A}:primary`, `${B}:standby`]));
   });
