@@ -15,8 +15,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildSimulation, type Scenario, type ScenarioEvent, type ScenarioNode } from '../../src/testing/scenario.ts';
 import type { Simulation } from '../../src/testing/simulation.ts';
-import { DURATION_MS, fcParams, PROPERTY_TIMEOUT_MS, idOf, scenarioBase, timingArb } from './arbitraries.ts';
-import { assertEpochs, clusterArb, explain, faultScheduleArb, MAX_DELAY_MS, processChaosArb, processChaosEvents } from './helpers.ts';
+import { DURATION_MS, fcParams, PROPERTY_TIMEOUT_MS, idOf, scenarioBase } from './arbitraries.ts';
+import { assertEpochs, clusterArb, clusterProperty, explain, faultScheduleArb, MAX_DELAY_MS, processChaosArb, processChaosEvents } from './helpers.ts';
 
 /** Losses in a row are capped so that "the twins hear each other" has a bound. */
 const MAX_CONSECUTIVE_LOSS = 3;
@@ -57,9 +57,7 @@ function connectedTwins(sim: Simulation): Map<string, string[]> {
 describe('property: duplicate node ids and epochs', () => {
   it('under every fault schedule with a twin process, epochs grow only with takeovers and connected twins are never primary', () => {
     fc.assert(
-      fc.property(
-        fc.integer(),
-        timingArb,
+      clusterProperty(
         clusterArb(2, 5, (ids) => [
           fc.record({
             of: fc.nat(ids.length - 1),

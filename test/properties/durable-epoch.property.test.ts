@@ -10,8 +10,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildSimulation, type Scenario, type ScenarioEvent } from '../../src/testing/scenario.ts';
 import { LeaseSimulation } from '../../src/testing/lease-simulation.ts';
-import { DURATION_MS, fcParams, idOf, PROPERTY_TIMEOUT_MS, scenarioBase, timingArb } from './arbitraries.ts';
-import { assertEpochs, clusterArb, explain, faultScheduleArb } from './helpers.ts';
+import { DURATION_MS, fcParams, idOf, PROPERTY_TIMEOUT_MS, scenarioBase } from './arbitraries.ts';
+import { assertEpochs, clusterArb, clusterProperty, explain, faultScheduleArb } from './helpers.ts';
 
 const ALL_DOWN_MS = DURATION_MS - 15_000;
 const LONE_RESTART_MS = ALL_DOWN_MS + 1_000;
@@ -19,9 +19,7 @@ const LONE_RESTART_MS = ALL_DOWN_MS + 1_000;
 describe('property: durable epoch', () => {
   it('across crashes and fresh restarts no node leads at or below an epoch it made durable, and a node restarted alone leads above all it knew', () => {
     fc.assert(
-      fc.property(
-        fc.integer(),
-        timingArb,
+      clusterProperty(
         clusterArb(2, 5, (ids) => [
           faultScheduleArb(ids),
           fc.array(

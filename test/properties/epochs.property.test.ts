@@ -3,15 +3,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { outranks } from '../../machines/rank.ts';
 import { buildSimulation, type Scenario, type ScenarioEvent } from '../../src/testing/scenario.ts';
-import { bestOf, DURATION_MS, fcParams, PROPERTY_TIMEOUT_MS, idOf, scenarioBase, timingArb } from './arbitraries.ts';
-import { assertEpochs, clusterArb, explain, faultScheduleArb, MAX_DELAY_MS, processChaosArb, processChaosEvents } from './helpers.ts';
+import { bestOf, DURATION_MS, fcParams, PROPERTY_TIMEOUT_MS, idOf, scenarioBase } from './arbitraries.ts';
+import { assertEpochs, clusterArb, clusterProperty, explain, faultScheduleArb, MAX_DELAY_MS, processChaosArb, processChaosEvents } from './helpers.ts';
 
 describe('property: epochs', () => {
   it('under crashes, restarts, pauses, partitions and loss, no node\'s epoch decreases, and primaries that hear each other never share an epoch after one interval', () => {
     fc.assert(
-      fc.property(
-        fc.integer(),
-        timingArb,
+      clusterProperty(
         clusterArb(3, 7, (ids) => [faultScheduleArb(ids), processChaosArb(ids.length, { fromMs: 2_000, toMs: 50_000, maxPauseMs: 30_000, maxLength: 6 })]),
         fc.double({ min: 0, max: 0.2, noNaN: true }),
         (seed, timing, [hosts, partitions, chaos], lossRate) => {

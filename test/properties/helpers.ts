@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import { formatTrace, replayCommand, type Scenario, type ScenarioEvent } from '../../src/testing/scenario.ts';
 import type { Simulation } from '../../src/testing/simulation.ts';
-import { idOf, nodesArb } from './arbitraries.ts';
+import { idOf, nodesArb, timingArb } from './arbitraries.ts';
+import type { RoleTiming } from '../../machines/role.machine.ts';
 
 export const MAX_DELAY_MS = 3; // delayMs 1 + jitter up to 2
 
@@ -98,3 +99,14 @@ export const processChaosEvents = (chaos: readonly ProcessChaos[], nodeIds: read
     const nodeId = nodeIds[c.who]!;
     return c.kind === 'pause' ? { atMs: c.atMs, kind: 'pause', nodeId, durationMs: c.durationMs } : { atMs: c.atMs, kind: c.kind, nodeId };
   });
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- clusterProperty's overloads carry the types
+type AnyBody = (...args: any[]) => void;
+
+/** The property of a cluster run: a simulator seed, a timing, then the cluster and what else the test draws. */
+export function clusterProperty<C>(cluster: fc.Arbitrary<C>, body: (seed: number, timing: RoleTiming, cluster: C) => void): fc.IPropertyWithHooks<[number, RoleTiming, C]>;
+export function clusterProperty<C, D>(cluster: fc.Arbitrary<C>, more: fc.Arbitrary<D>, body: (seed: number, timing: RoleTiming, cluster: C, more: D) => void): fc.IPropertyWithHooks<[number, RoleTiming, C, D]>;
+export function clusterProperty(cluster: fc.Arbitrary<unknown>, ...rest: [AnyBody] | [fc.Arbitrary<unknown>, AnyBody]) {
+  if (rest.length === 1) return fc.property(fc.integer(), timingArb, cluster, rest[0]);
+  return fc.property(fc.integer(), timingArb, cluster, rest[0], rest[1]);
+}
