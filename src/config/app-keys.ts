@@ -4,7 +4,8 @@
  * loadConfig({ appKeys }) validates, defaults, overrides and reports them exactly like hastate's.
  */
 import { HastateError } from '../errors.ts';
-import { CHECKS, describeValue, keySpecOf, MAX_COMMAND_CHARS, MAX_SECONDS, quote, type CheckResult, type EnvKind, type KeySpec } from './schema.ts';
+import { CHECKS, describeValue, MAX_COMMAND_CHARS, MAX_SECONDS, quote, type CheckResult } from './checks.ts';
+import { keySpecOf, type EnvKind, type KeySpec } from './schema.ts';
 import { HASTATE_KEYS, HASTATE_TOP_LEVEL } from './key-set.ts';
 import { resolveChecks, type CrossCheck, type ResolvedCheck } from './cross-checks.ts';
 

@@ -1,11 +1,12 @@
 /**
  * The configuration key table: every key of hastate itself, its type, default, documentation
- * and validator (the reference application declares its own, src/reference/config.ts). Everything else (file parsing, env overrides, docs) is driven from this table,
- * so adding a key means adding one entry here and one field to `HastateConfig`.
+ * and validator (the checks are in checks.ts; the reference application declares its own keys,
+ * src/reference/config.ts). Everything else (file parsing, env overrides, docs) is driven from
+ * this table, so adding a key means adding one entry here and one field to `HastateConfig`.
  */
-
-import { codePointName, INT32_MAX, INT32_MIN, LEAVING_PRIORITY, MAX_NODE_ID_BYTES, nodeIdProblem, parseIPv4 } from '../../machines/identity.ts';
+import { INT32_MAX, INT32_MIN, LEAVING_PRIORITY, MAX_NODE_ID_BYTES, parseIPv4 } from '../../machines/identity.ts';
 import { AUTH_MODES, MAX_KEY_ID, type AuthKeyring, type AuthMode } from '../transport/auth.ts';
+import { booleanCheck, commandCheck, endpointsCheck, enumCheck, envNameCheck, hostCheck, integerCheck, interfaceCheck, MAX_COMMAND_CHARS, MAX_SECONDS, multicastCheck, nodeIdCheck, pathCheck, prefixCheck, redisUrlCheck, secondsCheck, type CheckResult } from './checks.ts';
 
 export const ROLES = ['auto', 'primary', 'standby'] as const;
 export const BACKENDS = ['multicast', 'redis', 'etcd', 'single'] as const;
@@ -60,17 +61,16 @@ export interface HastateConfig {
   notify: { primary: string; standby: string; fault: string; stop: string; timeoutMs: number };
 }
 
-/** Upper bound for every duration, in seconds. */
-export const MAX_SECONDS = 3600;
 // Identity rules (node id, IPv4, int32 priority) are shared with the codec and rank.ts.
 export { MAX_NODE_ID_BYTES, INT32_MIN, INT32_MAX, parseIPv4 };
 /** Prefix of environment overrides; `HASTATE_CONFIG` is reserved for the CLI. */
 export const ENV_PREFIX = 'HASTATE_';
 export const ENV_RESERVED: readonly string[] = ['HASTATE_CONFIG'];
 
-export type CheckResult = { ok: true; value: unknown } | { ok: false; message: string };
 /** How an environment variable's text is turned into a value before the check runs. */
 export type EnvKind = 'number' | 'boolean' | 'string';
+
+const identity = (v: unknown): unknown => v;
 
 export interface KeySpec {
   /** Dotted snake_case path as users write it. */
@@ -92,198 +92,6 @@ export interface KeySpec {
 
 /** Keys whose values are mappings of further keys. */
 export const SECTIONS: readonly string[] = ['ha', 'ha.heartbeat', 'ha.auth', 'ha.lease', 'ha.redis', 'ha.etcd', 'status', 'log', 'notify'];
-
-// ---------------------------------------------------------------- describing values
-
-const MAX_SHOWN = 40;
-
-/** Short human description of a value found in the config, e.g. `string "3"`. */
-export function describeValue(v: unknown): string {
-  if (v === null || v === undefined) return 'an empty value (null)';
-  if (typeof v === 'string') return `string ${quote(v)}`;
-  if (typeof v === 'number') return `number ${String(v)}`;
-  if (typeof v === 'boolean') return `boolean ${String(v)}`;
-  if (typeof v === 'bigint') return `integer ${String(v)}`;
-  if (Array.isArray(v)) return 'a sequence';
-  if (v instanceof Uint8Array) return 'binary data';
-  if (v instanceof Date) return 'a timestamp';
-  return 'a mapping';
-}
-
-/** JSON-quoted, truncated, safe to print on one line. */
-export function quote(s: string): string {
-  const cut = s.length > MAX_SHOWN ? `${s.slice(0, MAX_SHOWN)}...` : s;
-  return JSON.stringify(cut);
-}
-
-// ---------------------------------------------------------------- checks
-
-const ok = (value: unknown): CheckResult => ({ ok: true, value });
-const bad = (message: string): CheckResult => ({ ok: false, message });
-const identity = (v: unknown): unknown => v;
-
-function booleanCheck(v: unknown): CheckResult {
-  return typeof v === 'boolean' ? ok(v) : bad(`expected boolean (true or false), found ${describeValue(v)}`);
-}
-
-function integerCheck(min: number, max: number, what: string) {
-  return (v: unknown): CheckResult => {
-    if (typeof v !== 'number') return bad(`expected integer, found ${describeValue(v)}`);
-    if (!Number.isInteger(v)) return bad(`expected integer, found ${describeValue(v)}`);
-    if (v < min || v > max) return bad(`must be ${what} (${min}..${max}), found ${v}`);
-    return ok(v + 0); // normalise -0
-  };
-}
-
-function secondsCheck(v: unknown): CheckResult {
-  if (typeof v !== 'number') return bad(`expected a number of seconds, found ${describeValue(v)}`);
-  if (!Number.isFinite(v)) return bad(`must be a finite number of seconds, found ${v}`);
-  if (v <= 0) return bad(`must be greater than 0 seconds, found ${v}`);
-  if (v > MAX_SECONDS) return bad(`must be at most ${MAX_SECONDS} seconds, found ${v}`);
-  const ms = Math.round(v * 1000);
-  if (ms < 1) return bad(`must be at least 0.001 seconds (1 ms), found ${v}`);
-  return ok(ms);
-}
-
-function enumCheck(allowed: readonly string[]) {
-  return (v: unknown): CheckResult =>
-    typeof v === 'string' && allowed.includes(v)
-      ? ok(v)
-      : bad(`must be one of: ${allowed.join(', ')}; found ${describeValue(v)}`);
-}
-
-function stringOr(v: unknown, hint = ''): CheckResult | undefined {
-  if (typeof v === 'string') return undefined;
-  const quoted = typeof v === 'number' || typeof v === 'boolean' ? ` (quote it if you meant the text "${String(v)}")` : '';
-  return bad(`expected string${hint}, found ${describeValue(v)}${quoted}`);
-}
-
-function multicastCheck(v: unknown): CheckResult {
-  const notString = stringOr(v, ' (IPv4 multicast address)');
-  if (notString) return notString;
-  const o = parseIPv4(v as string);
-  if (!o) return bad(`${quote(v as string)} is not a dotted-quad IPv4 address`);
-  if (o[0] < 224 || o[0] > 239) {
-    return bad(`${quote(v as string)} is not an IPv4 multicast address (224.0.0.0/4: 224.0.0.0 - 239.255.255.255)`);
-  }
-  return ok(v);
-}
-
-function interfaceCheck(v: unknown): CheckResult {
-  const notString = stringOr(v, ' (IPv4 address)');
-  if (notString) return notString;
-  const o = parseIPv4(v as string);
-  if (!o) return bad(`${quote(v as string)} is not a dotted-quad IPv4 address (give the NIC's address, not its name)`);
-  if (o[0] === 0 || o[0] >= 224) return bad(`${quote(v as string)} is not a unicast address of a network interface`);
-  return ok(v);
-}
-
-function hostCheck(v: unknown): CheckResult {
-  const notString = stringOr(v, ' (IPv4 address or "localhost")');
-  if (notString) return notString;
-  if (v === 'localhost' || parseIPv4(v as string)) return ok(v);
-  return bad(`${quote(v as string)} is not a dotted-quad IPv4 address or "localhost"`);
-}
-
-/** Upper bound for a notify command, in characters. */
-export const MAX_COMMAND_CHARS = 4096;
-
-function commandCheck(v: unknown): CheckResult {
-  const notString = stringOr(v, ' (a shell command, or "" for none)');
-  if (notString) return notString;
-  const s = v as string;
-  if (s.length > MAX_COMMAND_CHARS) return bad(`must be at most ${MAX_COMMAND_CHARS} characters, found ${s.length}`);
-  if (s.includes('\u0000')) return bad('must not contain NUL');
-  return ok(s);
-}
-
-/** A string that parses as a URL with one of `schemes` (without the colon), or the problem. */
-function schemeUrl(v: unknown, schemes: readonly [string, string]): URL | CheckResult {
-  const notString = stringOr(v, ` (${schemes[0]}:// or ${schemes[1]}:// URL)`);
-  if (notString) return notString;
-  let url: URL;
-  try {
-    url = new URL(v as string);
-  } catch {
-    return bad(`${quote(v as string)} is not a URL`);
-  }
-  if (!schemes.some((p) => url.protocol === `${p}:`)) return bad(`${quote(v as string)} must use ${schemes.join(' or ')}, found ${url.protocol}`);
-  if (url.hostname === '') return bad(`${quote(v as string)} has no host`);
-  return url;
-}
-
-function httpUrlCheck(v: unknown): CheckResult {
-  const url = schemeUrl(v, ['http', 'https']);
-  if (!(url instanceof URL)) return url;
-  if (url.search !== '' || url.hash !== '') return bad(`${quote(v as string)} must not have a query or fragment (it is a base URL)`);
-  return ok((v as string).replace(/\/+$/, ''));
-}
-
-function redisUrlCheck(v: unknown): CheckResult {
-  const url = schemeUrl(v, ['redis', 'rediss']);
-  return url instanceof URL ? ok(v) : url;
-}
-
-/** Comma-separated http(s) base URLs of etcd members. */
-function endpointsCheck(v: unknown): CheckResult {
-  const notString = stringOr(v, ' (comma-separated http:// URLs)');
-  if (notString) return notString;
-  const parts = (v as string).split(',').map((s) => s.trim());
-  if (parts.length > 16) return bad(`must list at most 16 endpoints, found ${parts.length}`);
-  const out: string[] = [];
-  for (const [i, part] of parts.entries()) {
-    const r = httpUrlCheck(part);
-    if (!r.ok) return bad(`endpoint ${i + 1}: ${r.message}`);
-    out.push(r.value as string);
-  }
-  return ok(out.join(','));
-}
-
-/** A key prefix for Redis keys or etcd keys: printable, no spaces, bounded. */
-function prefixCheck(v: unknown): CheckResult {
-  const notString = stringOr(v);
-  if (notString) return notString;
-  const s = v as string;
-  if (!/^[\x21-\x7e]{1,128}$/.test(s)) return bad(`${quote(s)} must be 1-128 printable ASCII characters without spaces`);
-  return ok(s);
-}
-
-/** Upper bound for a file path, in characters. */
-export const MAX_PATH_CHARS = 4096;
-
-function pathCheck(v: unknown): CheckResult {
-  const notString = stringOr(v, ' (a file path, or "" for none)');
-  if (notString) return notString;
-  const s = v as string;
-  if (s.length > MAX_PATH_CHARS) return bad(`must be at most ${MAX_PATH_CHARS} characters, found ${s.length}`);
-  if (s.includes('\u0000')) return bad('must not contain NUL');
-  return ok(s);
-}
-
-function envNameCheck(v: unknown): CheckResult {
-  const notString = stringOr(v, ' (an environment variable name, or "" for none)');
-  if (notString) return notString;
-  const s = v as string;
-  if (s === '') return ok(s);
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(s)) return bad(`${quote(s)} is not an environment variable name (letters, digits, _; at most 128)`);
-  // HASTATE_* variables are configuration overrides; an unknown one is refused as a typo.
-  if (s.startsWith(ENV_PREFIX)) return bad(`must not start with ${ENV_PREFIX} (reserved for configuration overrides), found ${quote(s)}`);
-  return ok(s);
-}
-
-function nodeIdCheck(v: unknown): CheckResult {
-  const notString = stringOr(v);
-  if (notString) return notString;
-  const s = v as string;
-  const p = nodeIdProblem(s);
-  if (p?.kind === 'empty') return bad('must not be empty');
-  if (p?.kind === 'control') return bad(`must not contain NUL or control characters, found ${codePointName(p.codePoint)} at index ${p.index}`);
-  if (p?.kind === 'surrogate') return bad('must be valid Unicode (found an unpaired surrogate)');
-  if (p?.kind === 'too-long') return bad(`must be at most ${MAX_NODE_ID_BYTES} UTF-8 bytes, found ${p.bytes} bytes`);
-  return ok(s);
-}
-
-// ---------------------------------------------------------------- the table
 
 /** One key as declared (here, or by an application through app-keys.ts). */
 export interface Entry {
@@ -332,7 +140,7 @@ const ENTRIES: readonly Entry[] = [
   seconds('ha.heartbeat.timeout_seconds', 9, 'Silence after which the primary is presumed dead; must be greater than interval_seconds.'),
   { path: 'ha.auth.mode', type: AUTH_MODES.join(' | '), envKind: 'string', defaultValue: 'off', doc: 'Authenticated heartbeats: off = send untagged (tagged ones are accepted unchecked); accept-both = send tagged, accept untagged and verified tagged; enforce = send tagged, accept only verified tagged. See docs/security.md.', check: enumCheck(AUTH_MODES) },
   { path: 'ha.auth.key_file', type: `file path ("" = none)`, envKind: 'string', defaultValue: '', defaultDoc: '"" (none)', doc: 'File holding the shared keys as `id:secret` entries (separated by newlines, spaces or commas; `#` comment lines; secret 16..256 bytes). Read at load time; never logged.', check: pathCheck },
-  { path: 'ha.auth.key_env', type: 'environment variable name ("" = none)', envKind: 'string', defaultValue: '', defaultDoc: '"" (none)', doc: 'Environment variable holding the shared keys in the same `id:secret` format (entries separated by spaces, commas or newlines). Keys from key_file and key_env are merged.', check: envNameCheck },
+  { path: 'ha.auth.key_env', type: 'environment variable name ("" = none)', envKind: 'string', defaultValue: '', defaultDoc: '"" (none)', doc: 'Environment variable holding the shared keys in the same `id:secret` format (entries separated by spaces, commas or newlines). Keys from key_file and key_env are merged.', check: envNameCheck(ENV_PREFIX) },
   { path: 'ha.auth.key_id', type: `integer (0..${MAX_KEY_ID})`, envKind: 'number', defaultValue: 1, doc: 'Id of the key this node signs with; every key in the sources is accepted, which is how a rotation runs.', check: integerCheck(0, MAX_KEY_ID, 'a key id') },
   seconds('ha.auth.freshness_window_seconds', 30, 'Tagged datagrams whose stamp is further than this from our wall clock are dropped before the tag is computed (needs clocks in sync, e.g. NTP).'),
   seconds('ha.lease.ttl_seconds', 15, 'redis/etcd: a lease not renewed for this long expires and another node may take it (etcd: whole seconds).'),
@@ -347,7 +155,7 @@ const ENTRIES: readonly Entry[] = [
   { path: 'status.host', type: 'IPv4 address or "localhost"', envKind: 'string', defaultValue: '127.0.0.1', doc: 'Address the status endpoint listens on.', check: hostCheck },
   { path: 'status.port', type: 'integer (0..65535, 0 = any free port)', envKind: 'number', defaultValue: 9990, doc: 'TCP port of the status endpoint.', check: integerCheck(0, 65535, 'a port number') },
   { path: 'status.token_file', type: 'file path ("" = none)', envKind: 'string', defaultValue: '', defaultDoc: '"" (none)', doc: 'File holding the bearer token that POST /resign requires (16..256 visible ASCII characters; a final newline is ignored). Without a token, POST /resign is served only to loopback peers. Read at load time; never logged. See docs/http-fencing.md.', check: pathCheck },
-  { path: 'status.token_env', type: 'environment variable name ("" = none)', envKind: 'string', defaultValue: '', defaultDoc: '"" (none)', doc: 'Environment variable holding the bearer token instead of status.token_file (set one of them, not both).', check: envNameCheck },
+  { path: 'status.token_env', type: 'environment variable name ("" = none)', envKind: 'string', defaultValue: '', defaultDoc: '"" (none)', doc: 'Environment variable holding the bearer token instead of status.token_file (set one of them, not both).', check: envNameCheck(ENV_PREFIX) },
   { path: 'log.level', type: LOG_LEVELS.join(' | '), envKind: 'string', defaultValue: 'info', doc: 'Minimum level of log records to emit.', check: enumCheck(LOG_LEVELS) },
   command('notify.primary', 'Shell command run when this node becomes primary ($1 role, $2 epoch, $3 node id; HASTATE_* in its environment).'),
   command('notify.standby', 'Shell command run when this node becomes standby.'),
@@ -375,42 +183,7 @@ export const KEY_BY_ENV: ReadonlyMap<string, KeySpec> = new Map(KEY_SPECS.map((k
 export const CONFIG_KEYS: readonly { path: string; env: string; type: string; default: string; doc: string }[] =
   KEY_SPECS.map((k) => ({ path: k.path, env: k.env, type: k.type, default: k.defaultDoc, doc: k.doc }));
 
-// ---------------------------------------------------------------- suggestions
-
-/** Levenshtein distance, giving up (returning limit + 1) for very different lengths. */
-export function editDistance(a: string, b: string, limit = 2): number {
-  if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
-/**
- * Closest candidate within edit distance 2 (and less than the name's length); failing that, when `sep` is given, a candidate whose
- * last segment equals the name's (a key written in the wrong section).
- */
-export function suggest(name: string, candidates: readonly string[], sep?: string): string | undefined {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const c of candidates) {
-    const d = editDistance(name, c);
-    if (d < bestD && d < name.length) [best, bestD] = [c, d];
-  }
-  if (best !== undefined || sep === undefined) return best;
-  const last = name.split(sep).pop()!;
-  return candidates.find((c) => c !== name && c.split(sep).pop() === last);
-}
-
 export const KNOWN_PATHS: readonly string[] = [...SECTIONS, ...KEY_SPECS.map((k) => k.path)];
-
-// ---------------------------------------------------------------- shared with application keys (app-keys.ts)
 
 /** A declared entry as the loader uses it; its environment variable is `envPrefix` + the path in upper snake case. */
 export function keySpecOf(e: Entry, envPrefix = ENV_PREFIX): KeySpec {
@@ -428,17 +201,3 @@ export function keySpecOf(e: Entry, envPrefix = ENV_PREFIX): KeySpec {
   };
 }
 
-/** The value checks behind hastate's own keys, so that application keys are checked and worded alike. */
-export const CHECKS = {
-  boolean: booleanCheck,
-  integer: integerCheck,
-  seconds: secondsCheck,
-  oneOf: enumCheck,
-  httpUrl: httpUrlCheck,
-  host: hostCheck,
-  ipv4: interfaceCheck,
-  multicastGroup: multicastCheck,
-  filePath: pathCheck,
-  command: commandCheck,
-  stringOr,
-} as const;

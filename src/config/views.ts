@@ -4,7 +4,7 @@
  * walker (walk.ts) reads only this, so both get the same validation and the same messages.
  */
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode, type YAMLMap } from 'yaml';
-import { describeValue as describeRaw } from './schema.ts';
+import { describeValue as describeRaw } from './checks.ts';
 
 export interface ValueView {
   /** Offset in the source text, when there is one. */

@@ -5,7 +5,8 @@
  */
 import type { Collector, Origin } from './collector.ts';
 import type { KeySet } from './key-set.ts';
-import { editDistance, quote, suggest } from './schema.ts';
+import { quote } from './checks.ts';
+import { editDistance, suggest } from './suggest.ts';
 import type { MapView, ValueView } from './views.ts';
 
 export interface Placement {
