@@ -61,6 +61,9 @@ export interface HastateConfig {
   notify: { primary: string; standby: string; fault: string; stop: string; timeoutMs: number };
 }
 
+// The checks and suggestions were split out of this file; their names stay exported from here too.
+export { CHECKS, describeValue, MAX_COMMAND_CHARS, MAX_PATH_CHARS, MAX_SECONDS, quote, type CheckResult } from './checks.ts';
+export { editDistance, suggest } from './suggest.ts';
 // Identity rules (node id, IPv4, int32 priority) are shared with the codec and rank.ts.
 export { MAX_NODE_ID_BYTES, INT32_MIN, INT32_MAX, parseIPv4 };
 /** Prefix of environment overrides; `HASTATE_CONFIG` is reserved for the CLI. */
