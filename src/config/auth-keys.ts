@@ -4,8 +4,11 @@
  * The secret is the entry's bytes after the first colon, used as they are (so a hex or base64
  * string from `openssl rand` is a fine secret). No message here ever contains secret bytes.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { MAX_KEY_BYTES, MAX_KEY_ID, MAX_KEYS, MIN_KEY_BYTES } from '../transport/auth.ts';
+import { parseSecretEnv, parseSecretFile } from './secret-text.ts';
+
+// The generic file reader used to live here; still exported from here for its importers.
+export { readSmallTextFile, type TextResult } from './secret-text.ts';
 
 /** Enough for MAX_KEYS maximal entries with comments; anything larger is not a key file. */
 export const MAX_KEY_SOURCE_BYTES = 8 * 1024;
@@ -38,53 +41,10 @@ export function parseKeyText(text: string, what: string): KeysResult {
   return { ok: true, keys };
 }
 
-export type TextResult = { ok: true; text: string } | { ok: false; message: string };
-
-/**
- * Reads a small UTF-8 file of at most `maxBytes` (reading at most maxBytes + 1), so a path to a
- * device or a huge file cannot stall loading. `what` names the file in messages; the messages
- * never contain the file's bytes (it holds secrets).
- */
-export function readSmallTextFile(path: string, what: string, maxBytes: number): TextResult {
-  let fd: number;
-  try {
-    // Non-blocking: opening a FIFO for reading would otherwise wait for a writer forever.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    return { ok: false, message: `cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
-  }
-  try {
-    if (!fstatSync(fd).isFile()) return { ok: false, message: `${what} is not a regular file` };
-    const buf = Buffer.alloc(maxBytes + 1);
-    let length = 0;
-    for (;;) {
-      const n = readSync(fd, buf, length, buf.length - length, null);
-      if (n === 0) break;
-      length += n;
-      if (length > maxBytes) return { ok: false, message: `${what} is larger than ${maxBytes} bytes` };
-    }
-    try {
-      return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, length)) };
-    } catch {
-      return { ok: false, message: `${what} is not valid UTF-8` };
-    }
-  } catch (err) {
-    return { ok: false, message: `cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export function readKeyFile(path: string): KeysResult {
-  const what = `key file ${path}`;
-  const read = readSmallTextFile(path, what, MAX_KEY_SOURCE_BYTES);
-  return read.ok ? parseKeyText(read.text, what) : read;
+  return parseSecretFile('key file', path, MAX_KEY_SOURCE_BYTES, parseKeyText);
 }
 
 export function readKeyEnv(name: string, env: Record<string, string | undefined>): KeysResult {
-  const what = `environment variable ${name}`;
-  const text = env[name];
-  if (text === undefined) return { ok: false, message: `${what} is not set` };
-  if (Buffer.byteLength(text, 'utf8') > MAX_KEY_SOURCE_BYTES) return { ok: false, message: `${what} is larger than ${MAX_KEY_SOURCE_BYTES} bytes` };
-  return parseKeyText(text, what);
+  return parseSecretEnv(name, env, { max: MAX_KEY_SOURCE_BYTES, unit: 'bytes' }, parseKeyText);
 }

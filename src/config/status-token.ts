@@ -5,7 +5,7 @@
  * dropped; what remains goes into an HTTP header, so it must be visible ASCII without spaces.
  * No message here ever contains token bytes.
  */
-import { readSmallTextFile } from './auth-keys.ts';
+import { parseSecretEnv, parseSecretFile } from './secret-text.ts';
 
 export const MIN_TOKEN_BYTES = 16;
 export const MAX_TOKEN_BYTES = 256;
@@ -24,15 +24,9 @@ export function parseToken(text: string, what: string): TokenResult {
 }
 
 export function readTokenFile(path: string): TokenResult {
-  const what = `token file ${path}`;
-  const read = readSmallTextFile(path, what, MAX_TOKEN_SOURCE_BYTES);
-  return read.ok ? parseToken(read.text, what) : read;
+  return parseSecretFile('token file', path, MAX_TOKEN_SOURCE_BYTES, parseToken);
 }
 
 export function readTokenEnv(name: string, env: Record<string, string | undefined>): TokenResult {
-  const what = `environment variable ${name}`;
-  const text = env[name];
-  if (text === undefined) return { ok: false, message: `${what} is not set` };
-  if (text.length > MAX_TOKEN_SOURCE_BYTES) return { ok: false, message: `${what} is longer than ${MAX_TOKEN_SOURCE_BYTES} characters` };
-  return parseToken(text, what);
+  return parseSecretEnv(name, env, { max: MAX_TOKEN_SOURCE_BYTES, unit: 'characters' }, parseToken);
 }

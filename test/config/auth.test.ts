@@ -77,6 +77,13 @@ describe('ha.auth configuration', () => {
     expect(problems(`ha:\n  auth: { mode: enforce, key_file: ${one}, key_env: K }\n`, { K: `1:${NEXT}` })[0]).toMatch(/key id 1 in \$K differs/);
   });
 
+  it('bounds a key variable in UTF-8 bytes, not characters', () => {
+    // 4097 two-byte characters: under 8192 characters, over 8192 bytes.
+    expect(problems('ha:\n  auth:\n    key_env: HA_KEYS\n', { HA_KEYS: '\u00e9'.repeat(4097) })).toEqual([
+      'cfg.yaml:3:14: ha.auth.key_env: environment variable HA_KEYS is larger than 8192 bytes',
+    ]);
+  });
+
   it('key text: entries, comments and limits; messages never quote a secret', () => {
     expect(parseKeyText(`1:${SECRET}\n\n# c\n 2:${NEXT} `, 'x')).toMatchObject({ ok: true });
     const cases: [string, RegExp][] = [

@@ -29,6 +29,9 @@ describe('status token configuration', () => {
     ['an empty file', () => `status:\n  token_file: ${file('empty', '\n')}\n`, {}, /status\.token_file: token file .* is empty .*openssl rand -hex 32/],
     ['a token with a space', () => `status:\n  token_file: ${file('space', `${TOKEN} ${TOKEN}\n`)}\n`, {}, /status\.token_file: .* visible ASCII/],
     ['an unset variable', () => 'status:\n  token_env: RESIGN_TOKEN\n', {}, /^cfg\.yaml:2:14: status\.token_env: environment variable RESIGN_TOKEN is not set$/],
+    ['an oversized variable', () => 'status:\n  token_env: RESIGN_TOKEN\n', { RESIGN_TOKEN: 'x'.repeat(1025) }, /^cfg\.yaml:2:14: status\.token_env: environment variable RESIGN_TOKEN is longer than 1024 characters$/],
+    // The bound counts characters: 600 two-byte characters pass it and fail as a token instead.
+    ['a non-ASCII variable', () => 'status:\n  token_env: RESIGN_TOKEN\n', { RESIGN_TOKEN: '\u00e9'.repeat(600) }, /status\.token_env: environment variable RESIGN_TOKEN must hold one token of visible ASCII/],
     ['both sources', () => `status:\n  token_file: ${file('both', TOKEN)}\n  token_env: RESIGN_TOKEN\n`, { RESIGN_TOKEN: TOKEN }, /status\.token_env: set only one of status\.token_file and status\.token_env, found both/],
     ['a HASTATE_ variable name', () => 'status:\n  token_env: HASTATE_TOKEN\n', {}, /status\.token_env: must not start with HASTATE_/],
   ])('refuses %s with a message naming the key', (_name, text, env, message) => {
