@@ -6,47 +6,22 @@
  * PRNG, so a run replays exactly from its seed and schedule.
  */
 import pino from 'pino';
-import { createActor, type Actor } from 'xstate';
-import { roleMachine, roleOfSnapshot, type Role, type RoleMode, type RoleTiming, type SendEvent } from '../../machines/role.machine.ts';
+import { createActor } from 'xstate';
+import { roleMachine, type Role, type RoleTiming, type SendEvent } from '../../machines/role.machine.ts';
 import type { AuthPolicy } from '../transport/auth.ts';
-import type { TransportCore } from '../transport/core.ts';
-import { createServicesActor, type ServicesActor } from '../services/supervisor.ts';
-import type { ServiceDefinition } from '../services/types.ts';
+import { createServicesActor } from '../services/supervisor.ts';
 import { HEALTHY, LinkState, tamper, Topology, type LinkFaults } from './network.ts';
 import { Prng } from './prng.ts';
 import { Phase, resumeOwner, runAsOwner, Scheduler, type Entry } from './scheduler.ts';
-import type { EpochStore } from '../runtime/epoch-store.ts';
-import { openSimEpochStore, SIM_STATE_DIR, simPersistEpoch } from './sim-epoch.ts';
-import { MemoryFs } from './memory-fs.ts';
+import { openSimEpochStore, simPersistEpoch } from './sim-epoch.ts';
 import { apiMisuse } from '../assert.ts';
 import { createSimTransport, simAuthPolicy, type SimAuth } from './sim-transport.ts';
+import { SimNode, type SimNodeSpec } from './sim-node.ts';
+import { followRoles, recordCrash, type TraceEntry } from './role-trace.ts';
 
 export { SIM_STATE_DIR } from './sim-epoch.ts';
-
-export interface SimNodeSpec {
-  /** The process's name in the simulation (topology, trace, faults). */
-  nodeId: string;
-  /**
-   * The node id it puts on the wire; defaults to `nodeId`. Two processes with one wireId
-   * model a copy-pasted config.
-   */
-  wireId?: string;
-  priority?: number;
-  mode?: RoleMode;
-  preempt?: boolean;
-  /** Local clock speed relative to simulated time: 1.01 runs 1% fast. */
-  clockRate?: number;
-  services?: readonly ServiceDefinition[];
-}
-
-export interface TraceEntry {
-  atMs: number;
-  nodeId: string;
-  from: Role;
-  to: Role;
-  epoch: number;
-  reason: string;
-}
+export { SimNode, type SimNodeSpec } from './sim-node.ts';
+export type { TraceEntry } from './role-trace.ts';
 
 export interface SimulationOptions {
   seed: number;
@@ -54,44 +29,6 @@ export interface SimulationOptions {
   faults?: Partial<LinkFaults>;
   /** ha.auth on every node, with one key shared by all (default: off). */
   auth?: SimAuth;
-}
-
-type RoleActor = Actor<typeof roleMachine>;
-
-export class SimNode {
-  actor: RoleActor | null = null;
-  /** The services actor of the current incarnation; it hears the role machine's transitions. */
-  services: ServicesActor | null = null;
-  incarnation = 0;
-  paused = false;
-  backlog: Entry[] = [];
-  role: Role = 'unknown';
-  epoch = 0;
-  /** The current incarnation's transport core: its stats count what it sent, accepted and dropped. */
-  transport: TransportCore | null = null;
-  /** Hands a datagram to the current incarnation's socket; null while it is not listening. */
-  deliver: ((data: Uint8Array, address: string) => void) | null = null;
-  /** Tampered copies delivered to the current incarnation, and how many of them it accepted (auth on: none). */
-  tamperedReceived = 0;
-  tamperedAccepted = 0;
-  /** The node's disk: it outlives crashes, as the real one does. */
-  readonly fs = new MemoryFs();
-  /** The durable epoch store of the current incarnation (the real store code on `fs`). */
-  store: EpochStore | null = null;
-  /** The durable epoch when the current incarnation started. */
-  durableAtStart = 0;
-  constructor(readonly spec: SimNodeSpec) {
-    this.fs.mkdirp(SIM_STATE_DIR);
-  }
-  get nodeId() {
-    return this.spec.nodeId;
-  }
-  get wireId() {
-    return this.spec.wireId ?? this.spec.nodeId;
-  }
-  get alive() {
-    return this.actor !== null;
-  }
 }
 
 export class Simulation {
@@ -212,20 +149,9 @@ export class Simulation {
     node.services = services;
     actor.on('ROLE.CHANGED', (event) => services.send(event));
     services.start();
-    actor.subscribe((snapshot) => {
-      const role = roleOfSnapshot(snapshot);
-      const epoch = snapshot.context.epoch;
-      // Seen epochs are written in the background by the real node; here at once.
-      void store.record(Math.max(epoch, snapshot.context.maxSeenEpoch));
-      if (role === 'primary' && (role !== node.role || epoch !== node.epoch)) {
-        if (epoch <= node.durableAtStart) this.violations.push(`${this.nowMs} ms: ${id} leads at epoch ${epoch}, at or below ${node.durableAtStart} made durable by an earlier process`);
-      }
-      if (role === node.role && epoch === node.epoch) return;
-      if (epoch < node.epoch) this.violations.push(`${this.nowMs} ms: ${id} epoch decreased ${node.epoch} -> ${epoch}`);
-      this.trace.push({ atMs: this.nowMs, nodeId: id, from: node.role, to: role, epoch, reason: snapshot.context.reason });
-      node.role = role;
-      node.epoch = epoch;
-    });
+    // Seen epochs are written in the background by the real node; here at once.
+    actor.subscribe((snapshot) => void store.record(Math.max(snapshot.context.epoch, snapshot.context.maxSeenEpoch)));
+    followRoles(actor, node, this);
     actor.start();
   }
 
@@ -243,8 +169,7 @@ export class Simulation {
     actor.stop();
     node.services?.stop();
     node.services = null;
-    this.trace.push({ atMs: this.nowMs, nodeId: id, from: node.role, to: 'unknown', epoch: node.epoch, reason: 'crashed' });
-    node.role = 'unknown';
+    recordCrash(node, this);
   }
 
   /** Operator hand-over (`hastate resign`): a primary tells its peers it is leaving and steps down. */
