@@ -1,10 +1,11 @@
 /**
  * A UDP socket joined to a multicast group, for the reference services. Several nodes on one
- * host share the port (SO_REUSEADDR), so each receives every datagram; TTL 1 keeps traffic on
- * the segment, loopback lets nodes on one host hear each other.
+ * host share the port (SO_REUSEADDR), so each receives every datagram; it binds and joins as
+ * the heartbeat transport does (src/transport/group-socket.ts: TTL 1, loopback on).
  */
 import dgram from 'node:dgram';
 import { HastateError } from '../errors.ts';
+import { groupBindOptions, joinGroup } from '../transport/group-socket.ts';
 
 export interface GroupSocketOptions {
   group: string;
@@ -29,10 +30,7 @@ export function openGroupSocket(opts: GroupSocketOptions): Promise<dgram.Socket>
     s.on('message', opts.onMessage);
     s.once('listening', () => {
       try {
-        s.addMembership(opts.group, opts.interfaceAddress);
-        s.setMulticastInterface(opts.interfaceAddress);
-        s.setMulticastTTL(1);
-        s.setMulticastLoopback(true);
+        joinGroup(s, opts.group, opts.interfaceAddress);
       } catch (error) {
         s.close();
         reject(new HastateError('HASTATE_TRANSPORT', `cannot join ${opts.group} on ${opts.interfaceAddress}: ${(error as Error).message}`, { cause: error }));
@@ -41,8 +39,7 @@ export function openGroupSocket(opts: GroupSocketOptions): Promise<dgram.Socket>
       ready = true;
       resolve(s);
     });
-    // Binding to the group address (Linux) filters out other groups that share the port.
-    s.bind({ port: opts.port, address: process.platform === 'linux' ? opts.group : undefined, exclusive: false });
+    s.bind(groupBindOptions(opts.group, opts.port));
   });
 }
 

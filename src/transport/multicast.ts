@@ -15,6 +15,7 @@ import type { SendEvent } from '../../machines/role.machine.ts';
 import { restartDelayMs as backoffMs } from '../../machines/backoff.ts';
 import type { AuthPolicy } from './auth.ts';
 import { createTransportCore, type DatagramSocket, type TransportClock } from './core.ts';
+import { groupBindOptions, joinGroup } from './group-socket.ts';
 import { monotonicMs } from '../runtime/clock.ts';
 
 export interface MulticastOptions {
@@ -113,10 +114,7 @@ export function createMulticastTransport(opts: MulticastOptions) {
       s.on('message', onMessage);
       s.once('listening', () => {
         try {
-          s.addMembership(opts.group, opts.interfaceAddress);
-          s.setMulticastInterface(opts.interfaceAddress);
-          s.setMulticastTTL(1);
-          s.setMulticastLoopback(true);
+          joinGroup(s, opts.group, opts.interfaceAddress);
         } catch (error) {
           fail(`cannot join ${opts.group} on interface ${opts.interfaceAddress}: ${(error as Error).message}`);
           return;
@@ -127,9 +125,8 @@ export function createMulticastTransport(opts: MulticastOptions) {
         log.info({ group: opts.group, port: opts.port, interface: opts.interfaceAddress }, 'multicast transport up');
         sendBack({ type: 'TRANSPORT.UP' });
       });
-      // Binding to the group address (Linux) filters out other groups that share the port.
       try {
-        s.bind({ port: opts.port, address: process.platform === 'linux' ? opts.group : undefined, exclusive: false });
+        s.bind(groupBindOptions(opts.group, opts.port));
       } catch (error) {
         fail(`cannot bind port ${opts.port}: ${(error as Error).message}`);
       }
