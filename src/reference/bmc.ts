@@ -7,7 +7,7 @@ import type dgram from 'node:dgram';
 import { defineService, type ServiceDefinition } from '../services/types.ts';
 import { parseBmcStatus } from './protocol.ts';
 import type { Repository } from './repository.ts';
-import { closeQuietly, openGroupSocket } from './udp.ts';
+import { closeQuietly, openGroupSocket, parsedDatagrams } from './udp.ts';
 
 export interface BmcOptions {
   repo: Repository;
@@ -28,21 +28,14 @@ export function bmcReceiver(opts: BmcOptions): ServiceDefinition {
         port: opts.port,
         interfaceAddress: opts.interfaceAddress,
         onError: (error) => ctx.fail(error),
-        onMessage: (data, from) => {
-          counters.received++;
-          const status = parseBmcStatus(data);
-          if (!status.ok) {
-            counters.invalid[status.reason] = (counters.invalid[status.reason] ?? 0) + 1;
-            ctx.log.debug({ from: `${from.address}:${from.port}`, reason: status.reason }, `invalid BMC datagram: ${status.detail}`);
-            return;
-          }
+        onMessage: parsedDatagrams(parseBmcStatus, counters, ctx.log, 'invalid BMC datagram', (status) => {
           if (!ctx.isPrimary()) {
             counters.droppedAsStandby++;
             return;
           }
-          opts.repo.noteBmc(status.value);
+          opts.repo.noteBmc(status);
           counters.processed++;
-        },
+        }),
       });
       ctx.log.info({ group: opts.group, port: opts.port }, 'BMC receiver listening');
     },

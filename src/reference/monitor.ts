@@ -9,7 +9,7 @@ import type dgram from 'node:dgram';
 import { defineService, type ServiceDefinition } from '../services/types.ts';
 import { encodeMonitorResponse, parseMonitorRequest } from './protocol.ts';
 import type { Repository } from './repository.ts';
-import { closeQuietly, openGroupSocket } from './udp.ts';
+import { closeQuietly, openGroupSocket, parsedDatagrams } from './udp.ts';
 
 export interface MonitorOptions {
   repo: Repository;
@@ -31,14 +31,7 @@ export function resourceMonitor(opts: MonitorOptions): ServiceDefinition {
         port: opts.requestPort,
         interfaceAddress: opts.interfaceAddress,
         onError: (error) => ctx.fail(error),
-        onMessage: (data, from) => {
-          counters.received++;
-          const req = parseMonitorRequest(data);
-          if (!req.ok) {
-            counters.invalid[req.reason] = (counters.invalid[req.reason] ?? 0) + 1;
-            ctx.log.debug({ from: `${from.address}:${from.port}`, reason: req.reason }, `invalid monitor request: ${req.detail}`);
-            return;
-          }
+        onMessage: parsedDatagrams(parseMonitorRequest, counters, ctx.log, 'invalid monitor request', (req) => {
           const t = ctx.current();
           // isPrimary() also says no once a lease's renew deadline has passed, before the machine notices.
           if (t?.to !== 'primary' || !ctx.isPrimary()) {
@@ -46,7 +39,7 @@ export function resourceMonitor(opts: MonitorOptions): ServiceDefinition {
             return;
           }
           const response = encodeMonitorResponse({
-            requestId: req.value.requestId,
+            requestId: req.requestId,
             nodeId: ctx.nodeId,
             epoch: t.epoch,
             boards: opts.repo.boards.length,
@@ -59,7 +52,7 @@ export function resourceMonitor(opts: MonitorOptions): ServiceDefinition {
             if (error) counters.sendErrors++;
             else counters.answered++;
           });
-        },
+        }),
       });
       ctx.log.info({ group: opts.group, port: opts.requestPort }, 'resource monitor listening');
     },

@@ -4,8 +4,10 @@
  * the heartbeat transport does (src/transport/group-socket.ts: TTL 1, loopback on).
  */
 import dgram from 'node:dgram';
+import type { Logger } from 'pino';
 import { HastateError } from '../errors.ts';
 import { groupBindOptions, joinGroup } from '../transport/group-socket.ts';
+import type { Parsed } from './protocol.ts';
 
 export interface GroupSocketOptions {
   group: string;
@@ -52,4 +54,35 @@ export function closeQuietly(s: dgram.Socket | null): void {
   } catch {
     // already closed
   }
+}
+
+/** What a reference service counts of the datagrams it receives (part of its status). */
+export interface DatagramCounters {
+  received: number;
+  /** Invalid datagrams by the parser's reason. */
+  invalid: Record<string, number>;
+}
+
+/**
+ * The receive side the reference group services share: counts every datagram, parses it,
+ * counts an invalid one by reason and logs it at debug as `${what}: detail` (a stray sender
+ * must not flood the log), and hands a valid one to `onValid`.
+ */
+export function parsedDatagrams<T>(
+  parse: (data: Buffer) => Parsed<T>,
+  counters: DatagramCounters,
+  log: Logger,
+  what: string,
+  onValid: (value: T, from: dgram.RemoteInfo) => void,
+): (data: Buffer, from: dgram.RemoteInfo) => void {
+  return (data, from) => {
+    counters.received++;
+    const parsed = parse(data);
+    if (!parsed.ok) {
+      counters.invalid[parsed.reason] = (counters.invalid[parsed.reason] ?? 0) + 1;
+      log.debug({ from: `${from.address}:${from.port}`, reason: parsed.reason }, `${what}: ${parsed.detail}`);
+      return;
+    }
+    onValid(parsed.value, from);
+  };
 }
