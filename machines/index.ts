@@ -1,7 +1,11 @@
 export * from './role.machine.ts';
+export { leaseMachine } from './lease.machine.ts';
+export type { LeaseTiming, LeaseInput, LeaseEvent, LeaseContext, CoordinatorCommand } from './lease.machine.ts';
 export { serviceMachine } from './service.machine.ts';
+export { servicesMachine, serviceChildId } from './services.machine.ts';
 export { restartDelayMs } from './backoff.ts';
-export type { ServiceInput, ServiceEvent, ServiceContext, RunnerInput } from './service.machine.ts';
+export type { ServiceInput, ServiceEvent, ServiceContext, RunnerInput, RoleChangedEvent } from './service.machine.ts';
+export type { ServiceSpec, ServicesInput, ServicesContext } from './services.machine.ts';
 export { compareRank, outranks, best } from './rank.ts';
 export { ipv4ToNumber } from './identity.ts';
 export type { Rankable } from './rank.ts';
