@@ -242,6 +242,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     await new Promise((r) => setTimeout(r, 20));
   }
 
+  let rejoining: (typeof nodes)[number] | null = null;
   await new Promise<void>((resolve) => {
     const schedule = (atMs: number, fn: () => void) => timers.push(setTimeout(fn, atMs));
     schedule(loadStartMs, startLoad);
@@ -259,10 +260,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       opts.print(`--- restarting ${dead.id} ---`);
       dead.roleLog.length = 0;
       spawnNode(dead);
+      rejoining = dead;
     });
     schedule(opts.durationMs, resolve);
   });
   for (const t of timers) clearInterval(t);
+  // A loaded machine can take seconds to start a process: the restarted node gets as long as
+  // the pair got at the start to take a role before the summary reads it.
+  const rejoinBy = performance.now() + SETTLE_DEADLINE_MS;
+  while (rejoining !== null && !['primary', 'standby'].includes(roleOf(rejoining)) && performance.now() < rejoinBy) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
   // In-flight alerts finish or give up (bounded by their own deadline).
   await Promise.all([...inflight]);
   await new Promise((r) => setTimeout(r, MONITOR_ANSWER_MS));
