@@ -18,7 +18,7 @@ import { internalBug } from '../assert.ts';
 export const ACTOR_SUPPLIERS: Record<string, { file: string; does: string }> = {
   transport: { file: 'src/backends/multicast.ts, single.ts', does: 'UDP multicast: heartbeats in and out (single: none)' },
   confirmSilence: { file: 'src/backends/multicast.ts, single.ts', does: 'asks peers once more before a takeover' },
-  coordinator: { file: 'src/backends/redis.ts, etcd.ts', does: 'the lease: campaign, renew, observe the leader' },
+  coordinator: { file: 'src/backends/coordinator.ts', does: 'the lease: campaign, renew, observe the leader (one Coordinator per lease backend)' },
   persistEpoch: { file: 'src/runtime/epoch-recorder.ts', does: 'writes the epoch to the state file first' },
   service: { file: 'machines/service.machine.ts', does: 'one per configured service' },
   runService: { file: 'src/services/runner.ts', does: "runs the service's start/stop" },
