@@ -1,0 +1,175 @@
+/**
+ * `npm run bench:idle`: what an idle hastate node costs next to the floor, the least a Node.js
+ * process can do and look the same on the wire (scripts/bench/floor.mjs: node:dgram, one
+ * 52-byte datagram per interval, reads the group).
+ *
+ * Per heartbeat interval, in one run: a compiled primary/standby pair (bin/hastate.js, loopback
+ * multicast, state dirs in a temporary directory) and two floor processes on the same group
+ * (their own port, so neither pair hears the other), all alive at once; after the pair has
+ * settled and a warm-up, CPU (utime + stime, and the scheduler's ns run time) and RSS of each
+ * process are sampled once a second over the window. Prints per-process numbers, the medians
+ * per kind and the ratios hastate / floor. Linux only (/proc).
+ *
+ * Usage: npm run bench:idle [-- --seconds 30] [--intervals 0.1,1] [--warmup-seconds 5]
+ */
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CLOCK_TICKS_PER_S, median, sampleProc, type ProcSample } from './bench/proc-sample.ts';
+import { Children, type Child } from './bench/children.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const CLI = join(ROOT, 'bin/hastate.js');
+const FLOOR = join(ROOT, 'scripts/bench/floor.mjs');
+/** Heartbeat timeout as a multiple of the interval: generous, so a loaded machine does not fail over mid-window. */
+const TIMEOUT_INTERVALS = 4;
+const SETTLE_DEADLINE_MS = 30_000;
+
+function option(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new Error(`bench:idle: --${name} must be a number in ${min}..${max}, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '30' },
+    intervals: { type: 'string', default: '0.1,1' },
+    'warmup-seconds': { type: 'string', default: '5' },
+  },
+});
+const windowS = option('seconds', values.seconds, 2, 3600);
+const warmupS = option('warmup-seconds', values['warmup-seconds'], 0, 600);
+const intervalsS = values.intervals.split(',').map((s) => option('intervals', s, 0.01, 60));
+if (process.platform !== 'linux') throw new Error('bench:idle reads /proc: Linux only');
+if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) throw new Error('bench:idle runs the compiled CLI: run `npm run build` first');
+
+const children = new Children();
+const scratch = mkdtempSync(join(tmpdir(), 'hastate-bench-idle-'));
+children.onCleanup(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Measured {
+  label: string;
+  kind: 'hastate' | 'floor';
+  cpuPercentTicks: number;
+  cpuPercentRun: number;
+  /** Median over the per-second samples of CPU % (scheduler run time). */
+  cpuPercentRunMedian: number;
+  rssMbMedian: number;
+  ticks: number;
+}
+
+function configOf(nodeId: string, group: string, port: number, intervalS: number): string {
+  const state = mkdtempSync(join(scratch, `state-${nodeId}-`));
+  const file = join(scratch, `${nodeId}-${port}.yaml`);
+  const lines = [
+    'ha:',
+    `  multicast_group: ${group}`,
+    '  interface: 127.0.0.1',
+    `  node_id: ${nodeId}`,
+    `  state_dir: ${JSON.stringify(state)}`,
+    `  election_window_seconds: ${Math.max(0.3, 3 * intervalS)}`,
+    '  heartbeat:',
+    `    port: ${port}`,
+    `    interval_seconds: ${intervalS}`,
+    `    timeout_seconds: ${TIMEOUT_INTERVALS * intervalS}`,
+    'status:',
+    '  host: 127.0.0.1',
+    '  port: 0',
+    'log:',
+    '  level: info',
+    '',
+  ];
+  writeFileSync(file, lines.join('\n'));
+  return file;
+}
+
+/** Resolves once the node's log reports `role` (a JSON role-change line), following `primaryId`. */
+function roleReached(child: Child, role: string, primaryId: string): Promise<void> {
+  return child.waitForLine((line) => {
+    if (!line.startsWith('{')) return false;
+    try {
+      const rec = JSON.parse(line) as { event?: string; to?: string; primaryId?: string };
+      return rec.event === 'role-change' && rec.to === role && rec.primaryId === primaryId;
+    } catch {
+      return false;
+    }
+  }, SETTLE_DEADLINE_MS, `${child.label} reaching ${role}`);
+}
+
+async function measure(intervalS: number): Promise<Measured[]> {
+  const r = () => 1 + Math.floor(Math.random() * 250);
+  const group = `239.255.${r()}.${r()}`;
+  const port = 20_000 + 2 * Math.floor(Math.random() * 10_000);
+  const intervalMs = Math.round(intervalS * 1000);
+  const a = children.spawn(`hastate 127.0.0.2`, 'hastate', [CLI, 'run', '--config', configOf('127.0.0.2', group, port, intervalS), '--log', 'json']);
+  const b = children.spawn(`hastate 127.0.0.3`, 'hastate', [CLI, 'run', '--config', configOf('127.0.0.3', group, port, intervalS), '--log', 'json']);
+  const floorArgs = [FLOOR, '--group', group, '--port', String(port + 1), '--interface', '127.0.0.1', '--interval-ms', String(intervalMs)];
+  const f1 = children.spawn('floor 1', 'floor', floorArgs);
+  const f2 = children.spawn('floor 2', 'floor', floorArgs);
+  const all = [a, b, f1, f2];
+  // 127.0.0.2 outranks 127.0.0.3 at equal priority: it is the primary.
+  await Promise.all([roleReached(a, 'primary', '127.0.0.2'), roleReached(b, 'standby', '127.0.0.2'), ...[f1, f2].map((f) => f.waitForLine((l) => l === 'floor: up', SETTLE_DEADLINE_MS, `${f.label} up`))]);
+  const roleLines = (c: Child) => c.lines.filter((l) => l.includes('"role-change"'));
+  const before = new Set([...roleLines(a), ...roleLines(b)]);
+  await sleep(warmupS * 1000);
+
+  const series = new Map<Child, ProcSample[]>(all.map((c) => [c, [sampleProc(c.pid)]]));
+  const t0 = performance.now();
+  for (let s = 1; s <= windowS; s++) {
+    // Sample on a schedule from t0, so a late wake-up does not shift every later sample.
+    await sleep(Math.max(0, t0 + s * 1000 - performance.now()));
+    for (const c of all) series.get(c)!.push(sampleProc(c.pid));
+  }
+  const elapsedS = (performance.now() - t0) / 1000;
+  const changes = [...roleLines(a), ...roleLines(b)].filter((l) => !before.has(l));
+  if (changes.length > 0) console.warn(`warning: role changes during the ${intervalS} s window (the numbers include them):\n${changes.join('\n')}`);
+  await children.stopAll();
+
+  return all.map((c) => {
+    const xs = series.get(c)!;
+    const first = xs[0]!;
+    const last = xs[xs.length - 1]!;
+    const perSecond = xs.slice(1).map((x, i) => ((x.runNs - xs[i]!.runNs) / 1e9) * 100);
+    return {
+      label: c.label,
+      kind: c.kind as Measured['kind'],
+      ticks: last.cpuTicks - first.cpuTicks,
+      cpuPercentTicks: ((last.cpuTicks - first.cpuTicks) / CLOCK_TICKS_PER_S / elapsedS) * 100,
+      cpuPercentRun: ((last.runNs - first.runNs) / 1e9 / elapsedS) * 100,
+      cpuPercentRunMedian: median(perSecond),
+      rssMbMedian: median(xs.map((x) => x.rssKb / 1024)),
+    };
+  });
+}
+
+try {
+  console.log(`bench:idle: window ${windowS} s after ${warmupS} s of warm-up, heartbeat timeout ${TIMEOUT_INTERVALS} x interval, node ${process.version}`);
+  const summary: string[] = [];
+  for (const intervalS of intervalsS) {
+    const rows = await measure(intervalS);
+    console.log(`\ninterval ${intervalS} s`);
+    console.log('| process | CPU % (utime+stime, ticks) | CPU % (run time) | CPU % median of 1 s samples | RSS MB median |');
+    console.log('|---|---|---|---|---|');
+    for (const m of rows) {
+      console.log(`| ${m.label} | ${m.cpuPercentTicks.toFixed(2)} (${m.ticks}) | ${m.cpuPercentRun.toFixed(3)} | ${m.cpuPercentRunMedian.toFixed(3)} | ${m.rssMbMedian.toFixed(1)} |`);
+    }
+    const of = (kind: Measured['kind'], f: (m: Measured) => number) => median(rows.filter((m) => m.kind === kind).map(f));
+    const cpuH = of('hastate', (m) => m.cpuPercentRun);
+    const cpuF = of('floor', (m) => m.cpuPercentRun);
+    const rssH = of('hastate', (m) => m.rssMbMedian);
+    const rssF = of('floor', (m) => m.rssMbMedian);
+    summary.push(`| ${intervalS} s | ${cpuH.toFixed(3)} | ${cpuF.toFixed(3)} | ${(cpuH / cpuF).toFixed(2)} | ${rssH.toFixed(1)} | ${rssF.toFixed(1)} | ${(rssH - rssF).toFixed(1)} |`);
+  }
+  console.log('\nper node, median of the two of each kind (CPU from run time over the window):');
+  console.log('| interval | hastate CPU % | floor CPU % | ratio (target <= 1.5) | hastate RSS MB | floor RSS MB | difference MB (target <= 15) |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const line of summary) console.log(line);
+} finally {
+  await children.stopAll();
+  children.cleanup();
+}
