@@ -23,13 +23,24 @@ import { VERSION } from './version.ts';
 const ROLES = ['unknown', 'electing', 'primary', 'standby'] as const;
 /** Drop reasons the transport adds on top of the codec's. Pre-set to 0 so every series exists. */
 const TRANSPORT_DROP_REASONS = ['duplicate-node-id'] as const;
+/**
+ * Bounds of the lag sampler's default period. Each tick wakes an otherwise idle process, and at
+ * idle a wake-up costs about as much as handling a heartbeat (cold caches), so the probe ticks
+ * no faster than the heartbeats it protects: lag matters in units of that interval. At most
+ * 1 s, so a stall still shows within a second at long intervals; at least 100 ms.
+ */
+const DEFAULT_SAMPLE_MIN_MS = 100;
+const DEFAULT_SAMPLE_MAX_MS = 1_000;
 /** Bound on remembered primary senders (inter-arrival is per sender): forged ids cannot grow memory. */
 const MAX_TRACKED_SENDERS = 64;
 
 export interface NodeMetricsOptions {
   /** Registry to register into; a fresh one by default (never prom-client's global registry). */
   registry?: Registry;
-  /** Period of the event-loop lag sampler (a timer-drift probe). Default 100 ms. */
+  /**
+   * Period of the event-loop lag sampler (a timer-drift probe). Default: the heartbeat interval,
+   * clamped to 100..1000 ms (see DEFAULT_SAMPLE_MIN_MS).
+   */
   eventLoopSampleMs?: number;
   /** Histogram buckets (seconds) for primary heartbeat inter-arrival times. */
   interArrivalBuckets?: number[];
@@ -223,7 +234,8 @@ export function createNodeMetrics(node: HaNode, opts: NodeMetricsOptions = {}): 
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
   });
-  const sampleMs = Math.max(10, opts.eventLoopSampleMs ?? 100);
+  const defaultSampleMs = Math.min(DEFAULT_SAMPLE_MAX_MS, Math.max(DEFAULT_SAMPLE_MIN_MS, node.config.ha.heartbeat.intervalMs));
+  const sampleMs = Math.max(10, opts.eventLoopSampleMs ?? defaultSampleMs);
   let expected = performance.now() + sampleMs;
   const sampler = setInterval(() => {
     const now = performance.now();

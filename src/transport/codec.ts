@@ -74,6 +74,29 @@ const ROLES: readonly WireRole[] = WIRE_ROLES;
 // ignoreBOM: a leading U+FEFF is part of the id, not a byte-order mark to strip silently.
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/**
+ * Node ids recently decoded and found valid, by their bytes. A node hears the same few ids at
+ * every heartbeat; matching the bytes of one of these skips UTF-8 decoding and validation (and
+ * the string they allocate). Bounded, replaced round-robin; holds only ids that passed.
+ */
+const ID_CACHE_SIZE = 8;
+const idCache: { bytes: Uint8Array; id: string }[] = [];
+let idCacheNext = 0;
+
+function cachedNodeId(bytes: Uint8Array): string | undefined {
+  search: for (const entry of idCache) {
+    if (entry.bytes.length !== bytes.length) continue;
+    for (let i = 0; i < bytes.length; i++) if (entry.bytes[i] !== bytes[i]) continue search;
+    return entry.id;
+  }
+  return undefined;
+}
+
+function rememberNodeId(bytes: Uint8Array, id: string): void {
+  idCache[idCacheNext] = { bytes: Uint8Array.from(bytes), id };
+  idCacheNext = (idCacheNext + 1) % ID_CACHE_SIZE;
+}
+
 /** Validates a node id against the wire rules (machines/identity.ts): returns an error message or null. */
 export function nodeIdProblem(id: string): string | null {
   if (typeof id !== 'string') return 'node id must be a string';
@@ -147,14 +170,18 @@ export function decodeMessage(data: Uint8Array, selfNodeId?: string): DecodeResu
   const end = idField.indexOf(0);
   if (end < 0) return drop('node-id', 'node id has no NUL terminator');
   if (end === 0) return drop('node-id', 'node id is empty');
-  let nodeId: string;
-  try {
-    nodeId = decoder.decode(idField.subarray(0, end));
-  } catch {
-    return drop('node-id', 'node id is not valid UTF-8');
+  const idBytes = idField.subarray(0, end);
+  let nodeId = cachedNodeId(idBytes);
+  if (nodeId === undefined) {
+    try {
+      nodeId = decoder.decode(idBytes);
+    } catch {
+      return drop('node-id', 'node id is not valid UTF-8');
+    }
+    const problem = nodeIdProblem(nodeId);
+    if (problem !== null) return drop('node-id', problem);
+    rememberNodeId(idBytes, nodeId);
   }
-  const problem = nodeIdProblem(nodeId);
-  if (problem !== null) return drop('node-id', problem);
   if (selfNodeId !== undefined && nodeId === selfNodeId) return drop('self', `own node id ${nodeId}`);
 
   const high = view.getUint32(OFFSET_TIMESTAMP);

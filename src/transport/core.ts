@@ -14,7 +14,7 @@ import type { RoleEvent, SendEvent } from '../../machines/role.machine.ts';
 import { encodeMessage, MAX_EPOCH } from './codec.ts';
 import { TransportStats } from './stats.ts';
 import { AuthVerifier, sealMessage, StampClock, type AuthPolicy } from './auth.ts';
-import { receiveDatagram } from './receive.ts';
+import { receiveDatagram, type ReceiveContext } from './receive.ts';
 
 /** The one thing the core needs of a socket: hand a datagram to the group. */
 export interface DatagramSocket {
@@ -60,16 +60,18 @@ export function createTransportCore(opts: TransportCoreOptions) {
   const verifier = new AuthVerifier(opts.auth ?? AUTH_OFF);
   const stamps = new StampClock();
   let sequence = opts.startSequence >>> 0;
-  const recentSent = new Set<number>();
-  const sentOrder: number[] = [];
+  /** Datagrams sent so far, up to RECENT_SEQUENCES: the window of sequences we recognise as ours. */
+  let recentCount = 0;
   let pendingSends = 0;
   const drained = new Set<() => void>();
-  const receiveContext = {
+  const receiveContext: ReceiveContext = {
     nodeId: opts.nodeId,
     stats,
     verifier,
     log,
-    sentRecently: (s: number) => recentSent.has(s),
+    // Our sequences are consecutive, so the last RECENT_SEQUENCES sent are the ones at most that
+    // far behind the current one (mod 2^32): a subtraction instead of a set that churns per send.
+    sentRecently: (s: number) => ((sequence - s) >>> 0) < recentCount,
     wallMs: clock.wallMs,
     monotonicMs: clock.monotonicMs,
   };
@@ -88,13 +90,14 @@ export function createTransportCore(opts: TransportCoreOptions) {
   function handleSend(socket: DatagramSocket | null, event: SendEvent): void {
     if (event.type !== 'SEND' || socket === null || !stats.up) return;
     sequence = (sequence + 1) >>> 0;
-    recentSent.add(sequence);
-    sentOrder.push(sequence);
-    if (sentOrder.length > RECENT_SEQUENCES) recentSent.delete(sentOrder.shift()!);
+    if (recentCount < RECENT_SEQUENCES) recentCount++;
     const { message } = event;
     const wallMs = clock.wallMs();
     const body = encodeMessage({
-      ...message,
+      type: message.type,
+      role: message.role,
+      priority: message.priority,
+      nodeId: message.nodeId,
       epoch: message.epoch & MAX_EPOCH,
       sequence,
       timestampMs: wallMs, // informational wall time for other tools; never used for timing
@@ -104,9 +107,14 @@ export function createTransportCore(opts: TransportCoreOptions) {
     socket.send(data, settleSend);
   }
 
+  // The context with the caller's onDuplicateId, built once per callback rather than per datagram.
+  let withDuplicate: { fn: (from: string) => void; ctx: ReceiveContext } | null = null;
+
   /** A datagram off the socket: the role event it means, or null (counted in stats). */
   function handleDatagram(data: Uint8Array, sender: { address: string; port: number }, onDuplicateId?: (from: string) => void): RoleEvent | null {
-    return receiveDatagram(onDuplicateId ? { ...receiveContext, onDuplicateId } : receiveContext, data, sender);
+    if (onDuplicateId === undefined) return receiveDatagram(receiveContext, data, sender);
+    if (withDuplicate?.fn !== onDuplicateId) withDuplicate = { fn: onDuplicateId, ctx: { ...receiveContext, onDuplicateId } };
+    return receiveDatagram(withDuplicate.ctx, data, sender);
   }
 
   /**

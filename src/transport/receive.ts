@@ -25,32 +25,34 @@ export interface ReceiveContext {
   onDuplicateId?: (from: string) => void;
 }
 
+/** The sender for a drop's log line; built only then, since an accepted datagram needs no string. */
+const fromOf = (sender: { address: string; port: number }) => `${sender.address}:${sender.port}`;
+
 export function receiveDatagram(ctx: ReceiveContext, data: Uint8Array, sender: { address: string; port: number }): RoleEvent | null {
   const { stats, log } = ctx;
-  const from = `${sender.address}:${sender.port}`;
   stats.received++;
   const frame = frameKind(data);
   if (!frame.ok) {
-    stats.drop(frame.reason, `${frame.detail} from ${from}`, log);
+    stats.drop(frame.reason, `${frame.detail} from ${fromOf(sender)}`, log);
     return null;
   }
   const decoded = decodeMessage(frame.tagged ? data.subarray(0, MESSAGE_SIZE) : data);
   if (!decoded.ok) {
-    stats.drop(decoded.reason, `${decoded.detail} from ${from}`, log);
+    stats.drop(decoded.reason, `${decoded.detail} from ${fromOf(sender)}`, log);
     return null;
   }
   const m = decoded.message;
   // Before the own-id check: a forged datagram carrying our id is a forgery, not a duplicate node.
   const auth = ctx.verifier.check(data, frame.tagged, m.nodeId, ctx.wallMs());
   if (!auth.ok) {
-    stats.drop(auth.reason, `${auth.detail} (${from})`, log);
+    stats.drop(auth.reason, `${auth.detail} (${fromOf(sender)})`, log);
     return null;
   }
   if (m.nodeId === ctx.nodeId) {
     if (ctx.sentRecently(m.sequence)) stats.looped++;
     else {
-      stats.drop('duplicate-node-id', `another node at ${from} uses our node_id ${m.nodeId}`, log, 'error');
-      ctx.onDuplicateId?.(from);
+      stats.drop('duplicate-node-id', `another node at ${fromOf(sender)} uses our node_id ${m.nodeId}`, log, 'error');
+      ctx.onDuplicateId?.(fromOf(sender));
     }
     return null;
   }

@@ -52,14 +52,28 @@ export class TransportStats {
   }
 
   notePeer(m: HaMessage, address: string, nowMs: number): void {
-    if (!this.peers.has(m.nodeId) && this.peers.size >= MAX_PEERS) {
+    const known = this.peers.get(m.nodeId);
+    if (known !== undefined) {
+      // In place: a record per heartbeat was most of what an idle node allocated here.
+      known.role = m.role;
+      known.priority = m.priority;
+      known.epoch = m.epoch;
+      known.address = address;
+      known.lastSeenMs = nowMs;
+    } else {
+      this.#addPeer(m, address, nowMs);
+    }
+    if (m.role === 'primary' && m.type !== 'announce') this.lastPrimaryHeartbeatMs = nowMs;
+    for (const listener of this.messageListeners) listener(m, nowMs);
+  }
+
+  #addPeer(m: HaMessage, address: string, nowMs: number): void {
+    if (this.peers.size >= MAX_PEERS) {
       let oldest: PeerRecord | undefined;
       for (const p of this.peers.values()) if (oldest === undefined || p.lastSeenMs < oldest.lastSeenMs) oldest = p;
       if (oldest) this.peers.delete(oldest.nodeId);
     }
     this.peers.set(m.nodeId, { nodeId: m.nodeId, role: m.role, priority: m.priority, epoch: m.epoch, address, lastSeenMs: nowMs });
-    if (m.role === 'primary' && m.type !== 'announce') this.lastPrimaryHeartbeatMs = nowMs;
-    for (const listener of this.messageListeners) listener(m, nowMs);
   }
 
   #rateLimited(key: string, log: Logger, level: 'warn' | 'error', fields: object, msg: string): void {

@@ -234,6 +234,24 @@ describe('codec: drop reasons', () => {
     expectDrop(decodeMessage(surrogate), 'node-id');
   });
 
+  it('an id decoded before (remembered by its bytes) admits no longer, shorter or altered id', () => {
+    const known = encodeMessage({ ...base, nodeId: 'node-a' });
+    expect(decodeMessage(known)).toMatchObject({ ok: true, message: { nodeId: 'node-a' } });
+    expect(decodeMessage(known)).toMatchObject({ ok: true, message: { nodeId: 'node-a' } });
+    const longer = Buffer.from(known);
+    longer[ID_OFFSET + 6] = 0x07; // a control character after the known id, before the NUL
+    expectDrop(decodeMessage(longer), 'node-id');
+    const shorter = Buffer.from(known);
+    shorter[ID_OFFSET + 5] = 0;
+    expect(decodeMessage(shorter)).toMatchObject({ ok: true, message: { nodeId: 'node-' } });
+    const altered = Buffer.from(known);
+    altered[ID_OFFSET + 5] = 0xff;
+    expectDrop(decodeMessage(altered), 'node-id');
+    // More distinct ids than are remembered, then the first again: still decoded right.
+    for (let i = 0; i < 20; i++) expect(decodeMessage(encodeMessage({ ...base, nodeId: `n${i}` }))).toMatchObject({ ok: true, message: { nodeId: `n${i}` } });
+    expect(decodeMessage(known)).toMatchObject({ ok: true, message: { nodeId: 'node-a' } });
+  });
+
   it("'self': our own node id", () => {
     const bytes = encodeMessage(base);
     expectDrop(decodeMessage(bytes, base.nodeId), 'self');

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createActor, createMachine } from 'xstate';
-import { createTransportCore, MAX_SILENCE_ROUNDS, type DatagramSocket, type TransportClock } from '../../src/transport/core.ts';
+import { createTransportCore, MAX_SILENCE_ROUNDS, RECENT_SEQUENCES, type DatagramSocket, type TransportClock } from '../../src/transport/core.ts';
 import { AuthKeyring, TAGGED_SIZE } from '../../src/transport/auth.ts';
 import { decodeMessage, encodeMessage, MESSAGE_SIZE } from '../../src/transport/codec.ts';
 import type { SendEvent } from '../../machines/role.machine.ts';
@@ -50,6 +50,28 @@ describe('transport core', () => {
     done[0]!(new Error('EHOSTUNREACH'));
     expect(core.stats.sendErrors).toBe(1);
     expect(core.pendingSends).toBe(0);
+  });
+
+  it('recognises exactly the last RECENT_SEQUENCES of its own datagrams as loopback, across the 32-bit wrap; an older one is another process', () => {
+    const core = createTransportCore({ nodeId: '10.0.0.1', log: null, clock: handClock().clock, startSequence: 2 ** 32 - 100 });
+    core.stats.up = true;
+    const { s, sent } = socket();
+    for (let i = 0; i < RECENT_SEQUENCES + 50; i++) core.handleSend(s, send());
+    const from = { address: '10.0.0.1', port: 9999 };
+    const conflicts: string[] = [];
+    // The newest and the oldest still remembered (both after the wrap) are ours.
+    core.handleDatagram(sent[sent.length - 1]!, from, (f) => conflicts.push(f));
+    core.handleDatagram(sent[sent.length - RECENT_SEQUENCES]!, from, (f) => conflicts.push(f));
+    expect(core.stats.looped).toBe(2);
+    expect(conflicts).toEqual([]);
+    // One further back (sent before the wrap) is outside the window: another live process with our id.
+    core.handleDatagram(sent[sent.length - RECENT_SEQUENCES - 1]!, from, (f) => conflicts.push(f));
+    expect(core.stats.dropped['duplicate-node-id']).toBe(1);
+    expect(conflicts).toEqual(['10.0.0.1:9999']);
+    // A sequence we have not sent yet is not ours either.
+    const ahead = encodeMessage({ type: 'heartbeat', role: 'primary', priority: 5, epoch: 2, nodeId: '10.0.0.1', sequence: (2 ** 32 - 100 + RECENT_SEQUENCES + 60) >>> 0, timestampMs: 0 });
+    core.handleDatagram(ahead, from, (f) => conflicts.push(f));
+    expect(core.stats.dropped['duplicate-node-id']).toBe(2);
   });
 
   it('with auth, seals with the trailer, and a peer with the key accepts it while one flipped bit is dropped as a bad tag', () => {

@@ -1,0 +1,122 @@
+/**
+ * The cost of one heartbeat on each path, in process (no other node, no event-loop noise):
+ *  - receive: a primary's heartbeat datagram through the transport core (framing, decode, auth
+ *    off, own-id check, peer table, metrics listener) to the role machine's transition in a
+ *    standby, with a snapshot subscriber doing what HaNode's does;
+ *  - send: the standby's SEND event through the core (sequence, encode) onto a real UDP socket
+ *    joined to a loopback multicast group (so the kernel's loopback delivery is included).
+ * Each is measured hot (batches back to back, the code optimized by V8) and paced (one
+ * datagram every `--pace-ms`, as in production, where the code stays cold: first before any
+ * hot run, as a fresh node, then again after them, optimized but with cold caches); medians in µs.
+ * CPU time (process.cpuUsage) is reported next to wall time for the paced send.
+ *
+ * Usage: npx tsx scripts/bench/datagram-path.ts [--paced 100] [--pace-ms 100]
+ */
+import dgram from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createActor, fromCallback } from 'xstate';
+import { roleMachine, roleOfSnapshot, type RoleEvent, type SendEvent } from '../../machines/role.machine.ts';
+import { createTransportCore, type DatagramSocket } from '../../src/transport/core.ts';
+import { encodeMessage } from '../../src/transport/codec.ts';
+import { median } from './proc-sample.ts';
+
+const { values } = parseArgs({ options: { paced: { type: 'string', default: '100' }, 'pace-ms': { type: 'string', default: '100' } } });
+const paced = Number(values.paced);
+const paceMs = Number(values['pace-ms']);
+if (!Number.isInteger(paced) || paced < 5 || paced > 10_000) throw new Error(`--paced must be an integer in 5..10000, got ${values.paced}`);
+if (!Number.isFinite(paceMs) || paceMs < 1 || paceMs > 10_000) throw new Error(`--pace-ms must be a number in 1..10000, got ${values['pace-ms']}`);
+
+const HOT_BATCHES = 21;
+const HOT_BATCH = 2_000;
+const SELF = '127.0.0.3';
+const PRIMARY = '127.0.0.2';
+const sender = { address: PRIMARY, port: 9999 };
+
+const clock = { wallMs: Date.now, monotonicMs: () => performance.now(), afterPendingIo: (fn: () => void) => { const h = setImmediate(fn); return () => clearImmediate(h); } };
+const core = createTransportCore({ nodeId: SELF, log: null, clock, startSequence: 1 });
+// The metrics listener's shape of work per datagram (a Map lookup and a store).
+const lastFrom = new Map<string, number>();
+core.stats.messageListeners.add((m, nowMs) => {
+  if (m.role === 'primary' && m.type === 'heartbeat') lastFrom.set(m.nodeId, nowMs);
+});
+
+let socket: DatagramSocket | null = null;
+const transport = fromCallback<SendEvent, { nodeId: string }>(({ receive }) => {
+  receive((event) => core.handleSend(socket, event));
+});
+// Long timers: only the datagrams drive the machine during the measurement.
+const timing = { electionWindowMs: 3_600_000, heartbeatIntervalMs: 3_600_000, heartbeatTimeoutMs: 4 * 3_600_000 };
+const actor = createActor(roleMachine.provide({ actors: { transport } }), { input: { nodeId: SELF, priority: 0, mode: 'standby', timing } });
+let seen = 0;
+actor.subscribe((snapshot) => {
+  // What HaNode's subscriber reads on every snapshot.
+  seen = Math.max(seen, snapshot.context.epoch, snapshot.context.maxSeenEpoch);
+  roleOfSnapshot(snapshot);
+});
+actor.start();
+core.stats.up = true;
+actor.send({ type: 'TRANSPORT.UP' });
+
+let sequence = 0;
+const heartbeat = () => encodeMessage({ type: 'heartbeat', role: 'primary', priority: 0, sequence: ++sequence, timestampMs: Date.now(), epoch: 1, nodeId: PRIMARY });
+const receiveOne = (data: Uint8Array) => {
+  const event: RoleEvent | null = core.handleDatagram(data, sender);
+  if (event === null) throw new Error('the benchmark datagram was dropped');
+  actor.send(event);
+};
+receiveOne(heartbeat());
+if (roleOfSnapshot(actor.getSnapshot()) !== 'standby' || actor.getSnapshot().context.primaryId !== PRIMARY) throw new Error('the standby does not follow the benchmark primary');
+
+function hot(run: (i: number) => void): number {
+  const perBatch: number[] = [];
+  for (let b = 0; b < HOT_BATCHES; b++) {
+    const t0 = performance.now();
+    for (let i = 0; i < HOT_BATCH; i++) run(i);
+    perBatch.push(((performance.now() - t0) * 1000) / HOT_BATCH);
+  }
+  return median(perBatch);
+}
+
+async function pacedRun(run: () => void): Promise<{ wallUs: number; cpuUs: number }> {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < paced; i++) {
+    await sleep(paceMs);
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    run();
+    wall.push((performance.now() - t0) * 1000);
+    const c = process.cpuUsage(c0);
+    cpu.push(c.user + c.system);
+  }
+  return { wallUs: median(wall), cpuUs: median(cpu) };
+}
+
+const datagrams = Array.from({ length: HOT_BATCH }, heartbeat);
+console.log(`datagram path, node ${process.version}; paced: ${paced} datagrams ${paceMs} ms apart; hot: median of ${HOT_BATCHES} batches of ${HOT_BATCH}`);
+// Paced first, while the code is as cold as a node's at its heartbeat rate.
+const rxPaced = await pacedRun(() => receiveOne(heartbeat()));
+const decodeHot = hot((i) => core.handleDatagram(datagrams[i]!, sender));
+const rxHot = hot((i) => receiveOne(datagrams[i]!));
+// Paced again, now that V8 has optimized the path: what is left is the cost of cold caches.
+const rxPacedAfterHot = await pacedRun(() => receiveOne(heartbeat()));
+
+const group = '239.255.77.77';
+const port = 30_000 + Math.floor(Math.random() * 10_000);
+const udp = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+udp.on('message', () => {});
+await new Promise<void>((resolve) => udp.bind({ port, address: group }, resolve));
+udp.addMembership(group, '127.0.0.1');
+udp.setMulticastInterface('127.0.0.1');
+udp.setMulticastLoopback(true);
+socket = { send: (data, done) => udp.send(data, port, group, (error) => done(error ?? null)) };
+const send: SendEvent = { type: 'SEND', message: { type: 'heartbeat', role: 'standby', nodeId: SELF, priority: 0, epoch: 1 } };
+const txPaced = await pacedRun(() => core.handleSend(socket, send));
+udp.close();
+
+const f = (us: number) => `${us.toFixed(1)} µs`;
+console.log(`receive, decode to machine transition: paced ${f(rxPaced.wallUs)} wall, ${f(rxPaced.cpuUs)} CPU; hot ${f(rxHot)} (of which transport core ${f(decodeHot)}); paced after the hot runs ${f(rxPacedAfterHot.wallUs)} wall, ${f(rxPacedAfterHot.cpuUs)} CPU`);
+console.log(`send, SEND event to socket.send returned (incl. kernel loopback delivery): paced ${f(txPaced.wallUs)} wall, ${f(txPaced.cpuUs)} CPU`);
+actor.stop();
