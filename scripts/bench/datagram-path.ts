@@ -50,10 +50,13 @@ const transport = fromCallback<SendEvent, { nodeId: string }>(({ receive }) => {
 const timing = { electionWindowMs: 3_600_000, heartbeatIntervalMs: 3_600_000, heartbeatTimeoutMs: 4 * 3_600_000 };
 const actor = createActor(roleMachine.provide({ actors: { transport } }), { input: { nodeId: SELF, priority: 0, mode: 'standby', timing } });
 let seen = 0;
+let subscriberMs = 0;
 actor.subscribe((snapshot) => {
+  const t0 = performance.now();
   // What HaNode's subscriber reads on every snapshot.
   seen = Math.max(seen, snapshot.context.epoch, snapshot.context.maxSeenEpoch);
   roleOfSnapshot(snapshot);
+  subscriberMs += performance.now() - t0;
 });
 actor.start();
 core.stats.up = true;
@@ -61,10 +64,16 @@ actor.send({ type: 'TRANSPORT.UP' });
 
 let sequence = 0;
 const heartbeat = () => encodeMessage({ type: 'heartbeat', role: 'primary', priority: 0, sequence: ++sequence, timestampMs: Date.now(), epoch: 1, nodeId: PRIMARY });
+/** Wall time of the last receiveOne's parts, ms: transport core, machine (subscriber included). */
+const split = { coreMs: 0, machineMs: 0 };
 const receiveOne = (data: Uint8Array) => {
+  const t0 = performance.now();
   const event: RoleEvent | null = core.handleDatagram(data, sender);
   if (event === null) throw new Error('the benchmark datagram was dropped');
+  const t1 = performance.now();
   actor.send(event);
+  split.coreMs = t1 - t0;
+  split.machineMs = performance.now() - t1;
 };
 receiveOne(heartbeat());
 if (roleOfSnapshot(actor.getSnapshot()) !== 'standby' || actor.getSnapshot().context.primaryId !== PRIMARY) throw new Error('the standby does not follow the benchmark primary');
@@ -79,14 +88,14 @@ function hot(run: (i: number) => void): number {
   return median(perBatch);
 }
 
-async function pacedRun(run: () => void): Promise<{ wallUs: number; cpuUs: number }> {
+async function pacedRun(run: () => void | Promise<void>): Promise<{ wallUs: number; cpuUs: number }> {
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let i = 0; i < paced; i++) {
     await sleep(paceMs);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    run();
+    await run();
     wall.push((performance.now() - t0) * 1000);
     const c = process.cpuUsage(c0);
     cpu.push(c.user + c.system);
@@ -97,7 +106,14 @@ async function pacedRun(run: () => void): Promise<{ wallUs: number; cpuUs: numbe
 const datagrams = Array.from({ length: HOT_BATCH }, heartbeat);
 console.log(`datagram path, node ${process.version}; paced: ${paced} datagrams ${paceMs} ms apart; hot: median of ${HOT_BATCHES} batches of ${HOT_BATCH}`);
 // Paced first, while the code is as cold as a node's at its heartbeat rate.
-const rxPaced = await pacedRun(() => receiveOne(heartbeat()));
+const parts = { core: [] as number[], machine: [] as number[], subscriber: [] as number[] };
+const rxPaced = await pacedRun(() => {
+  subscriberMs = 0;
+  receiveOne(heartbeat());
+  parts.core.push(split.coreMs * 1000);
+  parts.machine.push((split.machineMs - subscriberMs) * 1000);
+  parts.subscriber.push(subscriberMs * 1000);
+});
 const decodeHot = hot((i) => core.handleDatagram(datagrams[i]!, sender));
 const rxHot = hot((i) => receiveOne(datagrams[i]!));
 // Paced again, now that V8 has optimized the path: what is left is the cost of cold caches.
@@ -111,12 +127,28 @@ await new Promise<void>((resolve) => udp.bind({ port, address: group }, resolve)
 udp.addMembership(group, '127.0.0.1');
 udp.setMulticastInterface('127.0.0.1');
 udp.setMulticastLoopback(true);
-socket = { send: (data, done) => udp.send(data, port, group, (error) => done(error ?? null)) };
+let sent: (() => void) | null = null;
+socket = {
+  send: (data, done) =>
+    udp.send(data, port, group, (error) => {
+      done(error ?? null);
+      sent?.();
+    }),
+};
 const send: SendEvent = { type: 'SEND', message: { type: 'heartbeat', role: 'standby', nodeId: SELF, priority: 0, epoch: 1 } };
-const txPaced = await pacedRun(() => core.handleSend(socket, send));
+// Until the send callback: node:dgram sends on a later tick (after its address lookup), and that
+// is where the system call and the kernel's loopback delivery are.
+const txPaced = await pacedRun(
+  () =>
+    new Promise<void>((resolve) => {
+      sent = resolve;
+      core.handleSend(socket, send);
+    }),
+);
 udp.close();
 
 const f = (us: number) => `${us.toFixed(1)} µs`;
 console.log(`receive, decode to machine transition: paced ${f(rxPaced.wallUs)} wall, ${f(rxPaced.cpuUs)} CPU; hot ${f(rxHot)} (of which transport core ${f(decodeHot)}); paced after the hot runs ${f(rxPacedAfterHot.wallUs)} wall, ${f(rxPacedAfterHot.cpuUs)} CPU`);
-console.log(`send, SEND event to socket.send returned (incl. kernel loopback delivery): paced ${f(txPaced.wallUs)} wall, ${f(txPaced.cpuUs)} CPU`);
+console.log(`  paced parts (medians): transport core ${f(median(parts.core))}, role machine ${f(median(parts.machine))}, HaNode-like snapshot subscriber ${f(median(parts.subscriber))}`);
+console.log(`send, SEND event to the send callback (incl. the system call and kernel loopback delivery): paced ${f(txPaced.wallUs)} wall, ${f(txPaced.cpuUs)} CPU`);
 actor.stop();
