@@ -10,7 +10,10 @@
  * process are sampled once a second over the window. Prints per-process numbers, the medians
  * per kind and the ratios hastate / floor. Linux only (/proc).
  *
- * Usage: npm run bench:idle [-- --seconds 30] [--intervals 0.1,1] [--warmup-seconds 5]
+ * Then the start-up side: the CLI's cold start to `electing` next to `node -e 0`, and the load
+ * time and RSS of each eagerly imported dependency on its own (`--starts 0` skips both).
+ *
+ * Usage: npm run bench:idle [-- --seconds 30] [--intervals 0.1,1] [--warmup-seconds 5] [--starts 10]
  */
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLOCK_TICKS_PER_S, median, sampleProc, type ProcSample } from './bench/proc-sample.ts';
 import { Children, type Child } from './bench/children.ts';
+import { cliColdStartMs, importCosts, nodeFloorStartMs } from './bench/startup.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'bin/hastate.js');
@@ -40,10 +44,12 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '30' },
     intervals: { type: 'string', default: '0.1,1' },
     'warmup-seconds': { type: 'string', default: '5' },
+    starts: { type: 'string', default: '10' },
   },
 });
 const windowS = option('seconds', values.seconds, 2, 3600);
 const warmupS = option('warmup-seconds', values['warmup-seconds'], 0, 600);
+const starts = option('starts', values.starts, 0, 100);
 const intervalsS = values.intervals.split(',').map((s) => option('intervals', s, 0.01, 60));
 if (process.platform !== 'linux') throw new Error('bench:idle reads /proc: Linux only');
 if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) throw new Error('bench:idle runs the compiled CLI: run `npm run build` first');
@@ -147,6 +153,26 @@ async function measure(intervalS: number): Promise<Measured[]> {
   });
 }
 
+/**
+ * Packages the `run` command imports whatever the configuration (ioredis even on multicast),
+ * and the compiled CLI's own code; each measured alone and after all the others.
+ */
+const EAGER = ['ioredis', 'prom-client', 'pino', 'yaml', 'xstate'];
+const CLI_CODE = join(ROOT, 'dist/src/cli/run-command.js');
+
+async function startupSide(): Promise<void> {
+  const floorMs = nodeFloorStartMs(starts);
+  const r = () => 1 + Math.floor(Math.random() * 250);
+  const cliMs = await cliColdStartMs(children, CLI, (i) => configOf('127.0.0.2', `239.255.${r()}.${r()}`, 20_000 + 2 * Math.floor(Math.random() * 10_000) + (i % 2), 1), starts);
+  console.log(`\ncold start, median of ${starts}: hastate run (compiled) to electing ${cliMs.toFixed(0)} ms; node -e 0 to exit ${floorMs.toFixed(0)} ms`);
+  console.log(`\neager imports, in fresh processes, median of ${starts}: alone (against importing nothing) and last (after the other packages listed)`);
+  console.log('| module | alone: load ms | alone: RSS MB | last: load ms | last: RSS MB |');
+  console.log('|---|---|---|---|---|');
+  for (const c of importCosts(EAGER, starts, ROOT)) console.log(`| ${c.module} | ${c.aloneMs.toFixed(0)} | ${c.aloneMb.toFixed(1)} | ${c.marginalMs.toFixed(0)} | ${c.marginalMb.toFixed(1)} |`);
+  const [all] = importCosts([CLI_CODE], starts, ROOT);
+  console.log(`| all of ${CLI_CODE.slice(ROOT.length + 1)} (what \`hastate run\` loads) | ${all!.aloneMs.toFixed(0)} | ${all!.aloneMb.toFixed(1)} | | |`);
+}
+
 try {
   console.log(`bench:idle: window ${windowS} s after ${warmupS} s of warm-up, heartbeat timeout ${TIMEOUT_INTERVALS} x interval, node ${process.version}`);
   const summary: string[] = [];
@@ -169,6 +195,7 @@ try {
   console.log('| interval | hastate CPU % | floor CPU % | ratio (target <= 1.5) | hastate RSS MB | floor RSS MB | difference MB (target <= 15) |');
   console.log('|---|---|---|---|---|---|---|');
   for (const line of summary) console.log(line);
+  if (starts > 0) await startupSide();
 } finally {
   await children.stopAll();
   children.cleanup();
