@@ -13,7 +13,11 @@
  * Then the start-up side: the CLI's cold start to `electing` next to `node -e 0`, and the load
  * time and RSS of each eagerly imported dependency on its own (`--starts 0` skips both).
  *
- * Usage: npm run bench:idle [-- --seconds 30] [--intervals 0.1,1] [--warmup-seconds 5] [--starts 10]
+ * `--compare DIR` runs a second pair from another checkout's build (DIR/bin/hastate.js, after
+ * `npm ci && npm run build` there) in the same window, e.g. the base branch: before and after
+ * measured side by side, under the same load.
+ *
+ * Usage: npm run bench:idle [-- --seconds 30] [--intervals 0.1,1] [--warmup-seconds 5] [--starts 10] [--compare DIR]
  */
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +49,7 @@ const { values } = parseArgs({
     intervals: { type: 'string', default: '0.1,1' },
     'warmup-seconds': { type: 'string', default: '5' },
     starts: { type: 'string', default: '10' },
+    compare: { type: 'string' },
   },
 });
 const windowS = option('seconds', values.seconds, 2, 3600);
@@ -53,6 +58,12 @@ const starts = option('starts', values.starts, 0, 100);
 const intervalsS = values.intervals.split(',').map((s) => option('intervals', s, 0.01, 60));
 if (process.platform !== 'linux') throw new Error('bench:idle reads /proc: Linux only');
 if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) throw new Error('bench:idle runs the compiled CLI: run `npm run build` first');
+/** The pairs to measure: this checkout's, and with --compare another build's. */
+const PAIRS: { kind: string; cli: string }[] = [{ kind: 'hastate', cli: CLI }];
+if (values.compare !== undefined) {
+  if (!existsSync(join(values.compare, 'dist/src/cli/main.js'))) throw new Error(`bench:idle: --compare ${values.compare}: no dist/src/cli/main.js there; run \`npm ci && npm run build\` in it`);
+  PAIRS.push({ kind: 'compare', cli: join(values.compare, 'bin/hastate.js') });
+}
 
 const children = new Children();
 const scratch = mkdtempSync(join(tmpdir(), 'hastate-bench-idle-'));
@@ -60,7 +71,8 @@ children.onCleanup(() => rmSync(scratch, { recursive: true, force: true }));
 
 interface Measured {
   label: string;
-  kind: 'hastate' | 'floor';
+  /** 'hastate', 'compare' or 'floor'. */
+  kind: string;
   cpuPercentTicks: number;
   cpuPercentRun: number;
   /** Median over the per-second samples of CPU % (scheduler run time). */
@@ -110,18 +122,22 @@ function roleReached(child: Child, role: string, primaryId: string): Promise<voi
 async function measure(intervalS: number): Promise<Measured[]> {
   const r = () => 1 + Math.floor(Math.random() * 250);
   const group = `239.255.${r()}.${r()}`;
-  const port = 20_000 + 2 * Math.floor(Math.random() * 10_000);
+  // One port per pair and one for the floors: no process hears another pair's datagrams.
+  const port = 20_000 + 4 * Math.floor(Math.random() * 5_000);
   const intervalMs = Math.round(intervalS * 1000);
-  const a = children.spawn(`hastate 127.0.0.2`, 'hastate', [CLI, 'run', '--config', configOf('127.0.0.2', group, port, intervalS), '--log', 'json']);
-  const b = children.spawn(`hastate 127.0.0.3`, 'hastate', [CLI, 'run', '--config', configOf('127.0.0.3', group, port, intervalS), '--log', 'json']);
-  const floorArgs = [FLOOR, '--group', group, '--port', String(port + 1), '--interface', '127.0.0.1', '--interval-ms', String(intervalMs)];
-  const f1 = children.spawn('floor 1', 'floor', floorArgs);
-  const f2 = children.spawn('floor 2', 'floor', floorArgs);
-  const all = [a, b, f1, f2];
-  // 127.0.0.2 outranks 127.0.0.3 at equal priority: it is the primary.
-  await Promise.all([roleReached(a, 'primary', '127.0.0.2'), roleReached(b, 'standby', '127.0.0.2'), ...[f1, f2].map((f) => f.waitForLine((l) => l === 'floor: up', SETTLE_DEADLINE_MS, `${f.label} up`))]);
+  const nodes = PAIRS.flatMap(({ kind, cli }, i) =>
+    ['127.0.0.2', '127.0.0.3'].map((id) => children.spawn(`${kind} ${id}`, kind, [cli, 'run', '--config', configOf(id, group, port + i, intervalS), '--log', 'json'])),
+  );
+  const floorArgs = [FLOOR, '--group', group, '--port', String(port + 3), '--interface', '127.0.0.1', '--interval-ms', String(intervalMs)];
+  const floors = [children.spawn('floor 1', 'floor', floorArgs), children.spawn('floor 2', 'floor', floorArgs)];
+  const all = [...nodes, ...floors];
+  // 127.0.0.2 outranks 127.0.0.3 at equal priority: it is the primary of each pair.
+  await Promise.all([
+    ...nodes.map((n, i) => roleReached(n, i % 2 === 0 ? 'primary' : 'standby', '127.0.0.2')),
+    ...floors.map((f) => f.waitForLine((l) => l === 'floor: up', SETTLE_DEADLINE_MS, `${f.label} up`)),
+  ]);
   const roleLines = (c: Child) => c.lines.filter((l) => l.includes('"role-change"'));
-  const before = new Set([...roleLines(a), ...roleLines(b)]);
+  const before = new Set(nodes.flatMap(roleLines));
   await sleep(warmupS * 1000);
 
   const series = new Map<Child, ProcSample[]>(all.map((c) => [c, [sampleProc(c.pid)]]));
@@ -132,7 +148,7 @@ async function measure(intervalS: number): Promise<Measured[]> {
     for (const c of all) series.get(c)!.push(sampleProc(c.pid));
   }
   const elapsedS = (performance.now() - t0) / 1000;
-  const changes = [...roleLines(a), ...roleLines(b)].filter((l) => !before.has(l));
+  const changes = nodes.flatMap(roleLines).filter((l) => !before.has(l));
   if (changes.length > 0) console.warn(`warning: role changes during the ${intervalS} s window (the numbers include them):\n${changes.join('\n')}`);
   await children.stopAll();
 
@@ -143,7 +159,7 @@ async function measure(intervalS: number): Promise<Measured[]> {
     const perSecond = xs.slice(1).map((x, i) => ((x.runNs - xs[i]!.runNs) / 1e9) * 100);
     return {
       label: c.label,
-      kind: c.kind as Measured['kind'],
+      kind: c.kind,
       ticks: last.cpuTicks - first.cpuTicks,
       cpuPercentTicks: ((last.cpuTicks - first.cpuTicks) / CLOCK_TICKS_PER_S / elapsedS) * 100,
       cpuPercentRun: ((last.runNs - first.runNs) / 1e9 / elapsedS) * 100,
@@ -184,16 +200,20 @@ try {
     for (const m of rows) {
       console.log(`| ${m.label} | ${m.cpuPercentTicks.toFixed(2)} (${m.ticks}) | ${m.cpuPercentRun.toFixed(3)} | ${m.cpuPercentRunMedian.toFixed(3)} | ${m.rssMbMedian.toFixed(1)} |`);
     }
-    const of = (kind: Measured['kind'], f: (m: Measured) => number) => median(rows.filter((m) => m.kind === kind).map(f));
-    const cpuH = of('hastate', (m) => m.cpuPercentRun);
+    const of = (kind: string, f: (m: Measured) => number) => median(rows.filter((m) => m.kind === kind).map(f));
     const cpuF = of('floor', (m) => m.cpuPercentRun);
-    const rssH = of('hastate', (m) => m.rssMbMedian);
+    const cpuMedF = of('floor', (m) => m.cpuPercentRunMedian);
     const rssF = of('floor', (m) => m.rssMbMedian);
-    summary.push(`| ${intervalS} s | ${cpuH.toFixed(3)} | ${cpuF.toFixed(3)} | ${(cpuH / cpuF).toFixed(2)} | ${rssH.toFixed(1)} | ${rssF.toFixed(1)} | ${(rssH - rssF).toFixed(1)} |`);
+    for (const { kind } of PAIRS) {
+      const cpu = of(kind, (m) => m.cpuPercentRun);
+      const cpuMed = of(kind, (m) => m.cpuPercentRunMedian);
+      const rss = of(kind, (m) => m.rssMbMedian);
+      summary.push(`| ${intervalS} s | ${kind} | ${cpu.toFixed(3)} | ${cpuF.toFixed(3)} | ${(cpu / cpuF).toFixed(2)} | ${(cpuMed / cpuMedF).toFixed(2)} | ${rss.toFixed(1)} | ${rssF.toFixed(1)} | ${(rss - rssF).toFixed(1)} |`);
+    }
   }
-  console.log('\nper node, median of the two of each kind (CPU from run time over the window):');
-  console.log('| interval | hastate CPU % | floor CPU % | ratio (target <= 1.5) | hastate RSS MB | floor RSS MB | difference MB (target <= 15) |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('\nper node, median of the two of each kind; CPU from run time over the whole window, and the ratio of the medians of 1 s samples (robust to a single busy second):');
+  console.log('| interval | build | CPU % | floor CPU % | ratio (target <= 1.5) | ratio of 1 s medians | RSS MB | floor RSS MB | difference MB (target <= 15) |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const line of summary) console.log(line);
   if (starts > 0) await startupSide();
 } finally {
