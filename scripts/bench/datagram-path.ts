@@ -10,9 +10,17 @@
  * hot run, as a fresh node, then again after them, optimized but with cold caches); medians in µs.
  * CPU time (process.cpuUsage) is reported next to wall time for the paced send.
  *
- * Usage: npx tsx scripts/bench/datagram-path.ts [--paced 100] [--pace-ms 100]
+ * `--peers N` (default 1) starts N floor processes (scripts/bench/floor.mjs, silent) joined to
+ * the send group, so that each send wakes other processes as it does on a real segment; the
+ * send line then says how many sends saw this thread preempted (an involuntary context switch,
+ * /proc/thread-self/status) and their wall time: the time a sampling profiler charges to
+ * node:dgram's doSend although the CPU is someone else's.
+ *
+ * Usage: npx tsx scripts/bench/datagram-path.ts [--paced 100] [--pace-ms 100] [--peers 1]
  */
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,8 +29,11 @@ import { roleMachine, roleOfSnapshot, type RoleEvent, type SendEvent } from '../
 import { createTransportCore, type DatagramSocket } from '../../src/transport/core.ts';
 import { encodeMessage } from '../../src/transport/codec.ts';
 import { median } from './proc-sample.ts';
+import { Children } from './children.ts';
 
-const { values } = parseArgs({ options: { paced: { type: 'string', default: '100' }, 'pace-ms': { type: 'string', default: '100' } } });
+const { values } = parseArgs({ options: { paced: { type: 'string', default: '100' }, 'pace-ms': { type: 'string', default: '100' }, peers: { type: 'string', default: '1' } } });
+const peers = Number(values.peers);
+if (!Number.isInteger(peers) || peers < 0 || peers > 16) throw new Error(`--peers must be an integer in 0..16, got ${values.peers}`);
 const paced = Number(values.paced);
 const paceMs = Number(values['pace-ms']);
 if (!Number.isInteger(paced) || paced < 5 || paced > 10_000) throw new Error(`--paced must be an integer in 5..10000, got ${values.paced}`);
@@ -127,6 +138,12 @@ await new Promise<void>((resolve) => udp.bind({ port, address: group }, resolve)
 udp.addMembership(group, '127.0.0.1');
 udp.setMulticastInterface('127.0.0.1');
 udp.setMulticastLoopback(true);
+const children = new Children();
+for (let i = 0; i < peers; i++) {
+  const peer = children.spawn(`peer ${i + 1}`, 'floor', [join(import.meta.dirname, 'floor.mjs'), '--group', group, '--port', String(port), '--interval-ms', '3600000']);
+  await peer.waitForLine((l) => l === 'floor: up', 10_000, `peer ${i + 1} up`);
+}
+const preemptions = () => Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync('/proc/thread-self/status', 'utf8'))?.[1] ?? Number.NaN);
 let sent: (() => void) | null = null;
 socket = {
   send: (data, done) =>
@@ -138,17 +155,29 @@ socket = {
 const send: SendEvent = { type: 'SEND', message: { type: 'heartbeat', role: 'standby', nodeId: SELF, priority: 0, epoch: 1 } };
 // Until the send callback: node:dgram sends on a later tick (after its address lookup), and that
 // is where the system call and the kernel's loopback delivery are.
+const preempted: number[] = [];
+let switchesBefore = 0;
+let t0 = 0;
 const txPaced = await pacedRun(
   () =>
     new Promise<void>((resolve) => {
-      sent = resolve;
+      sent = () => {
+        const wallUs = (performance.now() - t0) * 1000;
+        if (preemptions() > switchesBefore) preempted.push(wallUs);
+        resolve();
+      };
+      switchesBefore = preemptions();
+      t0 = performance.now();
       core.handleSend(socket, send);
     }),
 );
 udp.close();
+await children.stopAll();
+children.cleanup();
 
 const f = (us: number) => `${us.toFixed(1)} µs`;
 console.log(`receive, decode to machine transition: paced ${f(rxPaced.wallUs)} wall, ${f(rxPaced.cpuUs)} CPU; hot ${f(rxHot)} (of which transport core ${f(decodeHot)}); paced after the hot runs ${f(rxPacedAfterHot.wallUs)} wall, ${f(rxPacedAfterHot.cpuUs)} CPU`);
 console.log(`  paced parts (medians): transport core ${f(median(parts.core))}, role machine ${f(median(parts.machine))}, HaNode-like snapshot subscriber ${f(median(parts.subscriber))}`);
-console.log(`send, SEND event to the send callback (incl. the system call and kernel loopback delivery): paced ${f(txPaced.wallUs)} wall, ${f(txPaced.cpuUs)} CPU`);
+console.log(`send, SEND event to the send callback (incl. the system call and kernel loopback delivery to ${peers + 1} sockets): paced ${f(txPaced.wallUs)} wall, ${f(txPaced.cpuUs)} CPU`);
+console.log(`  sends preempted (involuntary context switch): ${preempted.length} of ${paced}${preempted.length > 0 ? `, their median wall time ${f(median(preempted))}` : ''}`);
 actor.stop();
