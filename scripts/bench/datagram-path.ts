@@ -30,6 +30,7 @@ import { createTransportCore, type DatagramSocket } from '../../src/transport/co
 import { encodeMessage } from '../../src/transport/codec.ts';
 import { median } from './proc-sample.ts';
 import { Children } from './children.ts';
+import { bytesPerCall } from './alloc-sample.ts';
 
 const { values } = parseArgs({ options: { paced: { type: 'string', default: '100' }, 'pace-ms': { type: 'string', default: '100' }, peers: { type: 'string', default: '1' } } });
 const peers = Number(values.peers);
@@ -127,6 +128,11 @@ const rxPaced = await pacedRun(() => {
 });
 const decodeHot = hot((i) => core.handleDatagram(datagrams[i]!, sender));
 const rxHot = hot((i) => receiveOne(datagrams[i]!));
+const allocCore = await bytesPerCall(HOT_BATCH, (i) => core.handleDatagram(datagrams[i]!, sender));
+const allocReceive = await bytesPerCall(HOT_BATCH, (i) => receiveOne(datagrams[i]!));
+const nullSocket: DatagramSocket = { send: (_data, done) => done(null) };
+const beat: SendEvent = { type: 'SEND', message: { type: 'heartbeat', role: 'standby', nodeId: SELF, priority: 0, epoch: 1 } };
+const allocSend = await bytesPerCall(HOT_BATCH, () => core.handleSend(nullSocket, beat));
 // Paced again, now that V8 has optimized the path: what is left is the cost of cold caches.
 const rxPacedAfterHot = await pacedRun(() => receiveOne(heartbeat()));
 
@@ -177,6 +183,7 @@ children.cleanup();
 
 const f = (us: number) => `${us.toFixed(1)} µs`;
 console.log(`receive, decode to machine transition: paced ${f(rxPaced.wallUs)} wall, ${f(rxPaced.cpuUs)} CPU; hot ${f(rxHot)} (of which transport core ${f(decodeHot)}); paced after the hot runs ${f(rxPacedAfterHot.wallUs)} wall, ${f(rxPacedAfterHot.cpuUs)} CPU`);
+console.log(`allocated per datagram: received ${allocReceive.toFixed(0)} B (transport core ${allocCore.toFixed(0)} B, the rest the role machine and subscriber); sent (core, without the socket) ${allocSend.toFixed(0)} B`);
 console.log(`  paced parts (medians): transport core ${f(median(parts.core))}, role machine ${f(median(parts.machine))}, HaNode-like snapshot subscriber ${f(median(parts.subscriber))}`);
 console.log(`send, SEND event to the send callback (incl. the system call and kernel loopback delivery to ${peers + 1} sockets): paced ${f(txPaced.wallUs)} wall, ${f(txPaced.cpuUs)} CPU`);
 console.log(`  sends preempted (involuntary context switch): ${preempted.length} of ${paced}${preempted.length > 0 ? `, their median wall time ${f(median(preempted))}` : ''}`);
