@@ -12,14 +12,14 @@
  * Usage: npm run bench:scale [-- --nodes 2,8,16,32 --intervals 1,0.1 --seconds 300 --rounds 10
  *        --timeout-intervals 3 --window-intervals 1]
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { randomNetwork, type NodeProcess } from '../test/integration/cluster.ts';
 import type { NodeStatus } from '../src/runtime/status.ts';
-import { CLOCK_TICKS_PER_S, ensureBuild, hostRcvbufErrors, procSample, startCompiledNode, type ScaleSpec } from './scale-nodes.ts';
+import { CLOCK_TICKS_PER_S, ensureBuild, hostRcvbufErrors, procSample, startCompiledNode, tempDir, type ScaleSpec } from './scale-nodes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -90,6 +90,8 @@ async function steady(nodes: NodeProcess[], seconds: number): Promise<Steady> {
   const s1 = await Promise.all(nodes.map((n) => n.status()));
   const dead = nodes.find((n) => n.proc.exitCode !== null || n.proc.signalCode !== null);
   if (dead !== undefined) throw new Error(`steady window: ${dead.nodeId} exited:\n${dead.tail()}`);
+  const blind = nodes.find((_, i) => p1[i]!.udpSockets === 0);
+  if (blind !== undefined) throw new Error(`steady window: /proc/net/udp lists no socket of ${blind.nodeId} (pid ${blind.proc.pid}), so its kernel drops cannot be read`);
   const cpu = p1.map((p, i) => ((p.cpuTicks - p0[i]!.cpuTicks) / CLOCK_TICKS_PER_S / elapsedS) * 100);
   const changes = nodes.flatMap((n, i) => n.logs.slice(fromLine[i]).filter((l) => l.event === 'role-change'));
   for (const c of changes) log(`  false failover: ${c.msg}`);
@@ -139,7 +141,8 @@ async function run(n: number, intervalS: number) {
   const timeoutS = intervalS * TIMEOUT_INTERVALS;
   const windowS = intervalS * WINDOW_INTERVALS;
   const net = randomNetwork();
-  const dir = mkdtempSync(join(tmpdir(), `hastate-bench-scale-${n}-`));
+  const tmp = tempDir(`hastate-bench-scale-${n}-`);
+  const dir = tmp.path;
   const spec = (i: number): ScaleSpec => ({
     ...net, nodeId: `127.0.0.${i + 2}`, intervalSeconds: intervalS, timeoutSeconds: timeoutS,
     windowSeconds: windowS, stateDir: join(dir, `state-${i}`),
@@ -160,7 +163,7 @@ async function run(n: number, intervalS: number) {
     };
   } finally {
     await Promise.all(nodes.map((x) => (x.proc.exitCode === null && x.proc.signalCode === null ? x.kill('SIGKILL') : x.exited)));
-    rmSync(dir, { recursive: true, force: true });
+    tmp.release();
   }
 }
 

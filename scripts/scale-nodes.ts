@@ -5,7 +5,8 @@
  * from test/integration/cluster.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, NodeProcess, type NodeSpec } from '../test/integration/cluster.ts';
 
@@ -16,8 +17,19 @@ const COMPILED = join(ROOT, 'dist/src/cli/main.js');
 /** Every node this process started and has not seen exit: what the exit and signal handlers kill. */
 const live = new Set<NodeProcess>();
 
+/** Temporary directories (configs, state) to remove on the way out, whatever the way. */
+const tempDirs = new Set<string>();
+
 function killAll() {
   for (const n of live) if (n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill('SIGKILL');
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+}
+
+/** A fresh temporary directory, removed when this process exits (or by `release`). */
+export function tempDir(prefix: string): { path: string; release: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(path);
+  return { path, release: () => (rmSync(path, { recursive: true, force: true }), tempDirs.delete(path)) };
 }
 process.on('exit', killAll);
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -98,6 +110,8 @@ export interface ProcSample {
   rssKb: number;
   /** Datagrams the kernel dropped at this process's UDP sockets (receive buffer full), since they opened. */
   socketDrops: number;
+  /** How many of its sockets /proc/net/udp lists: 0 would make socketDrops meaningless. */
+  udpSockets: number;
 }
 
 export const CLOCK_TICKS_PER_S = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -119,6 +133,7 @@ export function procSample(pid: number): ProcSample {
   const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   const byInode = udpDropsByInode();
   let socketDrops = 0;
+  let udpSockets = 0;
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     const target = (() => {
       try {
@@ -128,9 +143,13 @@ export function procSample(pid: number): ProcSample {
       }
     })();
     const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
-    if (inode !== undefined) socketDrops += byInode.get(inode) ?? 0;
+    const drops = inode === undefined ? undefined : byInode.get(inode);
+    if (drops !== undefined) {
+      socketDrops += drops;
+      udpSockets++;
+    }
   }
-  return { cpuTicks: Number(fields[11]) + Number(fields[12]), rssKb: Number(rss?.[1] ?? 0), socketDrops };
+  return { cpuTicks: Number(fields[11]) + Number(fields[12]), rssKb: Number(rss?.[1] ?? 0), socketDrops, udpSockets };
 }
 
 /** Host-wide UDP RcvbufErrors (/proc/net/snmp): every process's drops, other users' included. */
