@@ -21,16 +21,7 @@ import { randomNetwork, type NodeProcess } from '../test/integration/cluster.ts'
 import type { NodeStatus } from '../src/runtime/status.ts';
 import { CLOCK_TICKS_PER_S, ensureBuild, hostRcvbufErrors, procSample, startCompiledNode, tempDir, type ScaleSpec } from './scale-nodes.ts';
 
-const { values } = parseArgs({
-  options: {
-    nodes: { type: 'string', default: '2,8,16,32' },
-    intervals: { type: 'string', default: '1,0.1' },
-    seconds: { type: 'string', default: '300' },
-    rounds: { type: 'string', default: '10' },
-    'timeout-intervals': { type: 'string', default: '3' },
-    'window-intervals': { type: 'string', default: '1' },
-  },
-});
+const USAGE = 'usage: npm run bench:scale [-- --nodes 2,8,16,32 --intervals 1,0.1 --seconds 300 --rounds 10 --timeout-intervals 3 --window-intervals 1]';
 function numbers(name: string, text: string, min: number, max: number, integer: boolean): number[] {
   const xs = text.split(',').map((s) => Number(s.trim()));
   for (const [i, x] of xs.entries()) {
@@ -40,12 +31,40 @@ function numbers(name: string, text: string, min: number, max: number, integer: 
   }
   return xs;
 }
-const NODES = numbers('nodes', values.nodes, 2, 250, true);
-const INTERVALS_S = numbers('intervals', values.intervals, 0.01, 60, false);
-const [STEADY_S] = numbers('seconds', values.seconds, 1, 86_400, false) as [number];
-const [ROUNDS] = numbers('rounds', values.rounds, 0, 1000, true) as [number];
-const [TIMEOUT_INTERVALS] = numbers('timeout-intervals', values['timeout-intervals'], 1.01, 100, false) as [number];
-const [WINDOW_INTERVALS] = numbers('window-intervals', values['window-intervals'], 0.1, 100, false) as [number];
+function options() {
+  const { values } = parseArgs({
+    options: {
+      nodes: { type: 'string', default: '2,8,16,32' },
+      intervals: { type: 'string', default: '1,0.1' },
+      seconds: { type: 'string', default: '300' },
+      rounds: { type: 'string', default: '10' },
+      'timeout-intervals': { type: 'string', default: '3' },
+      'window-intervals': { type: 'string', default: '1' },
+    },
+  });
+  const one = (name: keyof typeof values, min: number, max: number, integer: boolean) => {
+    const xs = numbers(name, values[name], min, max, integer);
+    if (xs.length !== 1) throw new Error(`--${name}: one value, not a list ("${values[name]}")`);
+    return xs[0]!;
+  };
+  return {
+    nodes: numbers('nodes', values.nodes, 2, 250, true),
+    intervalsS: numbers('intervals', values.intervals, 0.01, 60, false),
+    steadyS: one('seconds', 1, 86_400, false),
+    rounds: one('rounds', 0, 1000, true),
+    timeoutIntervals: one('timeout-intervals', 1.01, 100, false),
+    windowIntervals: one('window-intervals', 0.1, 100, false),
+  };
+}
+const opts = (() => {
+  try {
+    return options();
+  } catch (error) {
+    process.stderr.write(`bench:scale: ${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+})();
+const { nodes: NODES, intervalsS: INTERVALS_S, steadyS: STEADY_S, rounds: ROUNDS, timeoutIntervals: TIMEOUT_INTERVALS, windowIntervals: WINDOW_INTERVALS } = opts;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!);
