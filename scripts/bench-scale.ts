@@ -152,8 +152,12 @@ async function crashes(nodes: NodeProcess[], make: (i: number) => Promise<NodePr
     nodes[k] = await make(k); // same id and state directory: it rejoins with its durable epoch
     await settled(nodes, `crash round ${r + 1}: after the restart`, settleMs);
     const took = survivors.filter((n, i) => n.logs.slice(from[i]).some((l) => l.event === 'role-change' && l.to === 'primary'));
-    if (took.length > 1) doubleTakeovers++;
     log(`  round ${r + 1}: ${(first.seenAtMs - t0).toFixed(0)} ms${took.length > 1 ? ` (${took.length} survivors took over)` : ''}`);
+    if (took.length > 1) {
+      doubleTakeovers++;
+      // What each of them logged from the kill on, to tell a double claim from a later hand-over.
+      for (const n of took) for (const l of n.logs.slice(from[survivors.indexOf(n)]).filter((x) => x.event === 'role-change')) log(`    ${n.nodeId} +${(l.seenAtMs - t0).toFixed(0)} ms: ${l.msg}`);
+    }
   }
   return { samples, doubleTakeovers };
 }
