@@ -27,17 +27,24 @@ function killAll() {
 
 /** A fresh temporary directory, removed when this process exits (or by `release`). */
 export function tempDir(prefix: string): { path: string; release: () => void } {
+  installExitHandlers();
   const path = mkdtempSync(join(tmpdir(), prefix));
   tempDirs.add(path);
   return { path, release: () => (rmSync(path, { recursive: true, force: true }), tempDirs.delete(path)) };
 }
-process.on('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => {
-    process.stderr.write(`bench:scale: ${signal}, killing ${live.size} node processes\n`);
-    killAll();
-    process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
-  });
+/** Installed with the first node or directory, so that importing this file (a test does) changes nothing. */
+let handlersInstalled = false;
+function installExitHandlers() {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      process.stderr.write(`bench:scale: ${signal}, killing ${live.size} node processes\n`);
+      killAll();
+      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+    });
+  }
 }
 
 function newestMtimeMs(dir: string): number {
@@ -69,6 +76,7 @@ export interface ScaleSpec extends NodeSpec {
 
 /** Writes the node's config (info logs: no line per heartbeat) and runs `bin/hastate.js run` with plain node. */
 export async function startCompiledNode(spec: ScaleSpec, dir: string): Promise<NodeProcess> {
+  installExitHandlers();
   const statusPort = await freePort();
   mkdirSync(spec.stateDir, { recursive: true });
   const file = join(dir, `${spec.nodeId}.yaml`);
