@@ -90,6 +90,19 @@ async function settled(nodes: NodeProcess[], what: string, deadlineMs: number): 
   throw new Error(`${what}: not one primary with all others following it within ${deadlineMs} ms; last: ${last}`);
 }
 
+/** GET /status, retried for up to 20 s: with 32 nodes on 2 CPUs one answer can miss its 2 s timeout. */
+async function statusOf(n: NodeProcess): Promise<NodeStatus> {
+  const end = performance.now() + 20_000;
+  for (;;) {
+    try {
+      return await n.status();
+    } catch (error) {
+      if (performance.now() >= end) throw new Error(`${n.nodeId}: GET /status failed for 20 s: ${(error as Error).message}`);
+      await sleep(250);
+    }
+  }
+}
+
 interface Steady {
   cpuPercentMedian: number; cpuPercentMax: number; rssMbMedian: number;
   sentPerSMedian: number; receivedPerSMedian: number; falseFailovers: number; roleChanges: number;
@@ -98,7 +111,7 @@ interface Steady {
 
 async function steady(nodes: NodeProcess[], seconds: number): Promise<Steady> {
   const fromLine = nodes.map((n) => n.logs.length);
-  const s0 = await Promise.all(nodes.map((n) => n.status()));
+  const s0 = await Promise.all(nodes.map(statusOf));
   const p0 = nodes.map((n) => procSample(n.proc.pid!));
   const host0 = hostRcvbufErrors();
   const t0 = performance.now();
@@ -106,7 +119,7 @@ async function steady(nodes: NodeProcess[], seconds: number): Promise<Steady> {
   const p1 = nodes.map((n) => procSample(n.proc.pid!));
   const elapsedS = (performance.now() - t0) / 1000;
   const host1 = hostRcvbufErrors();
-  const s1 = await Promise.all(nodes.map((n) => n.status()));
+  const s1 = await Promise.all(nodes.map(statusOf));
   const dead = nodes.find((n) => n.proc.exitCode !== null || n.proc.signalCode !== null);
   if (dead !== undefined) throw new Error(`steady window: ${dead.nodeId} exited:\n${dead.tail()}`);
   const blind = nodes.find((_, i) => p1[i]!.udpSockets === 0);
