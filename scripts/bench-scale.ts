@@ -155,6 +155,7 @@ async function crashes(nodes: NodeProcess[], make: (i: number) => Promise<NodePr
     await sleep(Math.random() * intervalS * 1000);
     const from = survivors.map((n) => n.logs.length);
     const t0 = performance.now();
+    const killWallMs = Date.now(); // only to place the nodes' own log timestamps (wall clock)
     primary.proc.kill('SIGKILL');
     const deadlineMs = 10 * (timeoutS + intervalS) * 1000 + 10_000;
     const first = await Promise.any(survivors.map((n, i) => n.waitForRole('primary', deadlineMs, from[i]))).catch(() => {
@@ -165,11 +166,18 @@ async function crashes(nodes: NodeProcess[], make: (i: number) => Promise<NodePr
     nodes[k] = await make(k); // same id and state directory: it rejoins with its durable epoch
     await settled(nodes, `crash round ${r + 1}: after the restart`, settleMs);
     const took = survivors.filter((n, i) => n.logs.slice(from[i]).some((l) => l.event === 'role-change' && l.to === 'primary'));
-    log(`  round ${r + 1}: ${(first.seenAtMs - t0).toFixed(0)} ms${took.length > 1 ? ` (${took.length} survivors took over)` : ''}`);
-    if (took.length > 1) {
-      doubleTakeovers++;
-      // What each of them logged from the kill on, to tell a double claim from a later hand-over.
-      for (const n of took) for (const l of n.logs.slice(from[survivors.indexOf(n)]).filter((x) => x.event === 'role-change')) log(`    ${n.nodeId} +${(l.seenAtMs - t0).toFixed(0)} ms: ${l.msg}`);
+    const ms = first.seenAtMs - t0;
+    log(`  round ${r + 1}: ${ms.toFixed(0)} ms${took.length > 1 ? ` (${took.length} survivors took over)` : ''}`);
+    if (took.length > 1) doubleTakeovers++;
+    if (took.length > 1 || ms > (timeoutS + intervalS) * 1000) {
+      // From the kill on: role changes and epoch writes (persistMs), by the node's own clock and
+      // as seen here, to tell a late timer or a slow epoch write from a late pipe.
+      for (const n of took) {
+        for (const l of n.logs.slice(from[survivors.indexOf(n)]).filter((x) => x.event === 'role-change' || x.persistMs !== undefined)) {
+          const own = typeof l.time === 'number' ? `node clock +${l.time - killWallMs} ms, ` : '';
+          log(`    ${n.nodeId} ${own}seen +${(l.seenAtMs - t0).toFixed(0)} ms: ${l.msg}${l.persistMs === undefined ? '' : ` (write ${String(l.persistMs)} ms)`}`);
+        }
+      }
     }
   }
   return { samples, doubleTakeovers };

@@ -74,7 +74,10 @@ export interface ScaleSpec extends NodeSpec {
   stateDir: string;
 }
 
-/** Writes the node's config (info logs: no line per heartbeat) and runs `bin/hastate.js run` with plain node. */
+/**
+ * Writes the node's config and runs `bin/hastate.js run` with plain node. Debug logs: still no
+ * line per heartbeat, but the epoch writes on the failover path (persistMs) are logged.
+ */
 export async function startCompiledNode(spec: ScaleSpec, dir: string): Promise<NodeProcess> {
   installExitHandlers();
   const statusPort = await freePort();
@@ -96,7 +99,7 @@ export async function startCompiledNode(spec: ScaleSpec, dir: string): Promise<N
     '  host: 127.0.0.1',
     `  port: ${statusPort}`,
     'log:',
-    '  level: info',
+    '  level: debug',
     '',
   ].join('\n'));
   const argv = [process.execPath, BIN, 'run', '--config', file, '--log', 'json'];
