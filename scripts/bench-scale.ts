@@ -10,10 +10,10 @@
  *    the killed node restarts with its state directory and the cluster settles between rounds.
  * Prints one table and writes .results/bench-scale.json.
  * Usage: npm run bench:scale [-- --nodes 2,8,16,32 --intervals 1,0.1 --seconds 300 --rounds 10
- *        --timeout-intervals 3 --window-intervals 1]
+ *        --timeout-intervals 3 --window-intervals 1 --state-root /dev/shm]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -21,7 +21,7 @@ import { randomNetwork, type NodeProcess } from '../test/integration/cluster.ts'
 import type { NodeStatus } from '../src/runtime/status.ts';
 import { CLOCK_TICKS_PER_S, ensureBuild, hostRcvbufErrors, procSample, startCompiledNode, tempDir, type ScaleSpec } from './scale-nodes.ts';
 
-const USAGE = 'usage: npm run bench:scale [-- --nodes 2,8,16,32 --intervals 1,0.1 --seconds 300 --rounds 10 --timeout-intervals 3 --window-intervals 1]';
+const USAGE = 'usage: npm run bench:scale [-- --nodes 2,8,16,32 --intervals 1,0.1 --seconds 300 --rounds 10 --timeout-intervals 3 --window-intervals 1 --state-root DIR]';
 function numbers(name: string, text: string, min: number, max: number, integer: boolean): number[] {
   const xs = text.split(',').map((s) => Number(s.trim()));
   for (const [i, x] of xs.entries()) {
@@ -30,6 +30,12 @@ function numbers(name: string, text: string, min: number, max: number, integer: 
     }
   }
   return xs;
+}
+/** --state-root: where the nodes' state directories go ("" = with the configs in the OS temp dir). */
+function stateRoot(dir: string): string {
+  if (dir === '') return '';
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`--state-root: "${dir}" is not a directory`);
+  return dir;
 }
 function options() {
   const { values } = parseArgs({
@@ -40,6 +46,7 @@ function options() {
       rounds: { type: 'string', default: '10' },
       'timeout-intervals': { type: 'string', default: '3' },
       'window-intervals': { type: 'string', default: '1' },
+      'state-root': { type: 'string', default: '' },
     },
   });
   const one = (name: keyof typeof values, min: number, max: number, integer: boolean) => {
@@ -54,6 +61,7 @@ function options() {
     rounds: one('rounds', 0, 1000, true),
     timeoutIntervals: one('timeout-intervals', 1.01, 100, false),
     windowIntervals: one('window-intervals', 0.1, 100, false),
+    stateRoot: stateRoot(values['state-root']),
   };
 }
 const opts = (() => {
@@ -64,7 +72,7 @@ const opts = (() => {
     process.exit(2);
   }
 })();
-const { nodes: NODES, intervalsS: INTERVALS_S, steadyS: STEADY_S, rounds: ROUNDS, timeoutIntervals: TIMEOUT_INTERVALS, windowIntervals: WINDOW_INTERVALS } = opts;
+const { nodes: NODES, intervalsS: INTERVALS_S, steadyS: STEADY_S, rounds: ROUNDS, timeoutIntervals: TIMEOUT_INTERVALS, windowIntervals: WINDOW_INTERVALS, stateRoot: STATE_ROOT } = opts;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!);
@@ -145,6 +153,7 @@ async function steady(nodes: NodeProcess[], seconds: number): Promise<Steady> {
 /** Kills the primary ROUNDS times; returns the kill-to-takeover times (ms) and rounds where more than one survivor took over. */
 async function crashes(nodes: NodeProcess[], make: (i: number) => Promise<NodeProcess>, intervalS: number, timeoutS: number) {
   const samples: number[] = [];
+  const persistMs: number[] = [];
   let doubleTakeovers = 0;
   const settleMs = 60_000 + nodes.length * 2_000;
   for (let r = 0; r < ROUNDS; r++) {
@@ -162,6 +171,10 @@ async function crashes(nodes: NodeProcess[], make: (i: number) => Promise<NodePr
       throw new Error(`crash round ${r + 1}: no survivor became primary within ${deadlineMs} ms`);
     });
     samples.push(first.seenAtMs - t0);
+    // The takeover's durable epoch write, logged just before its role-change line.
+    const taker = survivors.find((n) => n.logs.includes(first))!;
+    const persist = taker.logs.slice(0, taker.logs.indexOf(first)).findLast((l) => l.persistMs !== undefined);
+    persistMs.push(typeof persist?.persistMs === 'number' ? persist.persistMs : NaN);
     await primary.exited;
     nodes[k] = await make(k); // same id and state directory: it rejoins with its durable epoch
     await settled(nodes, `crash round ${r + 1}: after the restart`, settleMs);
@@ -180,7 +193,7 @@ async function crashes(nodes: NodeProcess[], make: (i: number) => Promise<NodePr
       }
     }
   }
-  return { samples, doubleTakeovers };
+  return { samples, persistMs, doubleTakeovers };
 }
 
 async function run(n: number, intervalS: number) {
@@ -189,9 +202,11 @@ async function run(n: number, intervalS: number) {
   const net = randomNetwork();
   const tmp = tempDir(`hastate-bench-scale-${n}-`);
   const dir = tmp.path;
+  // The takeover's epoch write (fsync) is on the failover path: --state-root picks its disk.
+  const states = STATE_ROOT === '' ? { path: dir, release: () => {} } : tempDir(`hastate-bench-scale-${n}-`, STATE_ROOT);
   const spec = (i: number): ScaleSpec => ({
     ...net, nodeId: `127.0.0.${i + 2}`, intervalSeconds: intervalS, timeoutSeconds: timeoutS,
-    windowSeconds: windowS, stateDir: join(dir, `state-${i}`),
+    windowSeconds: windowS, stateDir: join(states.path, `state-${i}`),
   });
   const make = (i: number) => startCompiledNode(spec(i), dir);
   const nodes: NodeProcess[] = [];
@@ -206,15 +221,17 @@ async function run(n: number, intervalS: number) {
       nodes: n, intervalS, timeoutS, windowS, steadySeconds: STEADY_S, ...s,
       failoverMs: c.samples, failoverP50Ms: pct(c.samples, 0.5), failoverP99Ms: pct(c.samples, 0.99), failoverMaxMs: maxMs,
       boundMs, withinBound: c.samples.length > 0 && maxMs <= boundMs, doubleTakeovers: c.doubleTakeovers,
+      takeoverEpochWriteMs: c.persistMs, takeoverEpochWriteMaxMs: pct(c.persistMs.filter((x) => !Number.isNaN(x)), 1),
     };
   } finally {
     await Promise.all(nodes.map((x) => (x.proc.exitCode === null && x.proc.signalCode === null ? x.kill('SIGKILL') : x.exited)));
     tmp.release();
+    states.release();
   }
 }
 
 ensureBuild(log);
-log(`node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; steady ${STEADY_S} s, ${ROUNDS} crash rounds, T = ${TIMEOUT_INTERVALS} I, W = ${WINDOW_INTERVALS} I`);
+log(`node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; steady ${STEADY_S} s, ${ROUNDS} crash rounds, T = ${TIMEOUT_INTERVALS} I, W = ${WINDOW_INTERVALS} I, state dirs in ${STATE_ROOT === '' ? tmpdir() : STATE_ROOT}`);
 const results = [];
 const f = (x: number, d = 0) => (Number.isNaN(x) ? '-' : x.toFixed(d));
 const rows = ['| N | interval | CPU % per node (median) | RSS MB (median) | datagrams/s per node sent / received | false failovers (role changes) | failover p50 / p99 / max ms | within T + I |', '|---|---|---|---|---|---|---|---|'];
@@ -224,11 +241,11 @@ for (const intervalS of INTERVALS_S) {
     const r = await run(n, intervalS);
     results.push(r);
     rows.push(`| ${n} | ${intervalS} s | ${f(r.cpuPercentMedian, 2)} | ${f(r.rssMbMedian)} | ${f(r.sentPerSMedian, 1)} / ${f(r.receivedPerSMedian, 1)} | ${r.falseFailovers} (${r.roleChanges}) | ${f(r.failoverP50Ms)} / ${f(r.failoverP99Ms)} / ${f(r.failoverMaxMs)} | ${r.withinBound ? 'yes' : 'no'} (${f(r.boundMs)} ms) |`);
-    log(`  ${rows.at(-1)}\n  drops: by the nodes ${r.droppedByNode}, by the kernel at their sockets ${r.droppedByKernelAtSockets}, host RcvbufErrors ${r.hostRcvbufErrors}; CPU max ${f(r.cpuPercentMax, 2)} %; rounds with 2+ takeovers ${r.doubleTakeovers}`);
+    log(`  ${rows.at(-1)}\n  drops: by the nodes ${r.droppedByNode}, by the kernel at their sockets ${r.droppedByKernelAtSockets}, host RcvbufErrors ${r.hostRcvbufErrors}; CPU max ${f(r.cpuPercentMax, 2)} %; rounds with 2+ takeovers ${r.doubleTakeovers}; takeover epoch write max ${f(r.takeoverEpochWriteMaxMs)} ms`);
   }
 }
 mkdirSync('.results', { recursive: true });
 const out = '.results/bench-scale.json';
-writeFileSync(out, `${JSON.stringify({ node: process.version, cpus: cpus().length, loadAverageAtEnd: loadavg(), timeoutIntervals: TIMEOUT_INTERVALS, windowIntervals: WINDOW_INTERVALS, rounds: ROUNDS, results }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ node: process.version, cpus: cpus().length, loadAverageAtEnd: loadavg(), timeoutIntervals: TIMEOUT_INTERVALS, windowIntervals: WINDOW_INTERVALS, stateRoot: STATE_ROOT === '' ? tmpdir() : STATE_ROOT, rounds: ROUNDS, results }, null, 2)}\n`);
 log(['', ...rows, '', `written to ${out}`].join('\n'));
 process.exit(0);

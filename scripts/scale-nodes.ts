@@ -26,9 +26,9 @@ function killAll() {
 }
 
 /** A fresh temporary directory, removed when this process exits (or by `release`). */
-export function tempDir(prefix: string): { path: string; release: () => void } {
+export function tempDir(prefix: string, root = tmpdir()): { path: string; release: () => void } {
   installExitHandlers();
-  const path = mkdtempSync(join(tmpdir(), prefix));
+  const path = mkdtempSync(join(root, prefix));
   tempDirs.add(path);
   return { path, release: () => (rmSync(path, { recursive: true, force: true }), tempDirs.delete(path)) };
 }
