@@ -172,8 +172,8 @@ async function crashes(nodes: NodeProcess[], make: (i: number) => Promise<NodePr
     });
     samples.push(first.seenAtMs - t0);
     // The takeover's durable epoch write, logged just before its role-change line.
-    const taker = survivors.find((n) => n.logs.includes(first))!;
-    const persist = taker.logs.slice(0, taker.logs.indexOf(first)).findLast((l) => l.persistMs !== undefined);
+    const t = survivors.findIndex((n) => n.logs.includes(first));
+    const persist = survivors[t]!.logs.slice(from[t], survivors[t]!.logs.indexOf(first)).findLast((l) => l.persistMs !== undefined);
     persistMs.push(typeof persist?.persistMs === 'number' ? persist.persistMs : NaN);
     await primary.exited;
     nodes[k] = await make(k); // same id and state directory: it rejoins with its durable epoch
