@@ -108,3 +108,7 @@ export function parseLeaseValue(value: unknown): { token: number; nodeId: string
 }
 
 export const leaseValue = (token: number, nodeId: string): string => `${token}:${nodeId}`;
+
+/** The scripts by name: the Redis core asks for one by name, the shell runs its text. */
+export const REDIS_SCRIPTS = { ACQUIRE, RENEW, RELEASE, HEARTBEAT, REGISTER, UNREGISTER } as const;
+export type RedisScript = keyof typeof REDIS_SCRIPTS;
