@@ -41,7 +41,7 @@ interface Pending {
  * A multi-step exchange written as a generator: it yields a call, receives the call's reply,
  * and so on. A failed call ends it (the caller reports the failure).
  */
-export type Flow<Call> = Generator<Call, void, unknown>;
+export type Flow<Call, R = void> = Generator<Call, R, unknown>;
 
 export abstract class LeaseCore<Call> {
   /** The node's clock at the current entry point; set by `at()`. */
@@ -74,15 +74,25 @@ export abstract class LeaseCore<Call> {
     this.host.send(id, call);
   }
 
-  /** Runs `flow` to its end, one call at a time; `failed` gets the first failure, and the flow ends there. */
-  protected run(flow: Flow<Call>, failed: (error: string) => void): void {
+  /**
+   * Runs `flow` to its end, one call at a time: `done` when it returns, `failed` at the first
+   * failed call (or a reply it could not make sense of), and the flow ends there.
+   */
+  protected run(flow: Flow<Call>, done: () => void, failed: (error: string) => void): void {
     const step = (reply: unknown) => {
-      const next = flow.next(reply);
-      if (next.done === true) return;
-      this.call(next.value, (outcome) => {
-        if (outcome.ok) step(outcome.value);
-        else failed(outcome.error);
-      });
+      let next: IteratorResult<Call, void>;
+      try {
+        next = flow.next(reply);
+      } catch (error) {
+        failed(error instanceof Error ? error.message : String(error));
+        return;
+      }
+      if (next.done === true) done();
+      else
+        this.call(next.value, (outcome) => {
+          if (outcome.ok) step(outcome.value);
+          else failed(outcome.error);
+        });
     };
     step(undefined);
   }
