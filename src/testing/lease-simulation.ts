@@ -1,19 +1,26 @@
 /**
  * A deterministic simulated cluster on a lease backend: N nodes running the real lease machine
- * on one simulated clock, each with its own clock rate, against a model coordinator with the
- * Redis backend's semantics (grant if free or expired, compare-and-set renew and release, a
- * token counter, a release announcement). Requests and replies take random latencies and may
- * be lost; nodes crash, restart and pause; the coordinator goes away and comes back.
+ * and the real coordinator core of the chosen backend (src/backends/redis-core.ts or
+ * etcd-core.ts: the requests they make, how they read the replies, when they report the
+ * coordinator up or down, the lease validity) on one simulated clock, each node with its own
+ * clock rate. Only the server (an in-memory model of Redis's scripts or of etcd's keys, leases
+ * and revisions), the network and the clock are swapped. Requests and replies take random
+ * latencies and may be lost (the request then times out, as the real client's would); nodes
+ * crash, restart and pause; the server stops answering and comes back.
  *
- * Each node computes what its services' `isPrimary()` would answer exactly as the real
- * backends do: primary, and the local clock before (last successful request's send time +
- * renew deadline). `acting()` lists the nodes for which that holds right now.
+ * Each node's `isPrimary()` answer is the core's own `LeaseValidity`: primary, and the local
+ * clock before (last successful request's send time + renew deadline). `acting()` lists the
+ * nodes for which that holds right now.
  */
-import { createActor, fromCallback, type Actor } from 'xstate';
-import { leaseMachine, type CoordinatorCommand, type LeaseEvent, type LeaseTiming } from '../../machines/lease.machine.ts';
+import { createActor, type Actor } from 'xstate';
+import { leaseMachine, type LeaseTiming } from '../../machines/lease.machine.ts';
 import { roleOfSnapshot, type Role } from '../../machines/role.machine.ts';
-import { LeaseValidity } from '../backends/lease-keeping.ts';
+import type { Outcome } from '../backends/lease-core.ts';
+import { LeaseValidity, requestTimeoutMs } from '../backends/lease-keeping.ts';
 import { Prng } from './prng.ts';
+import { simCoordinator, type SimNet } from './sim-coordinator.ts';
+import { SimEtcdError, SimEtcdServer } from './sim-etcd-server.ts';
+import { SimRedisServer, type SimServerHooks } from './sim-redis-server.ts';
 import { Phase, resumeOwner, runAsOwner, Scheduler, type Entry } from './scheduler.ts';
 import { MemoryFs } from './memory-fs.ts';
 import { openSimEpochStore, SIM_STATE_DIR, simPersistEpoch } from './sim-epoch.ts';
@@ -28,15 +35,21 @@ export interface LeaseSimNode {
   backlog: Entry[];
   role: Role;
   epoch: number;
-  /** What isPrimary() would answer, on the node's local clock: the backends' own rule. */
+  /** What isPrimary() would answer, on the node's local clock: the core's own bookkeeping. */
   validity: LeaseValidity;
+  /** Pushed text (published messages, watch lines) goes to these, per process. */
+  listeners: ((text: string) => void)[];
   /** The node's disk (outlives crashes) and the real epoch store on it. */
   fs: MemoryFs;
   durableAtStart: number;
 }
 
+export type LeaseBackend = 'redis' | 'etcd';
+
 export interface LeaseSimOptions {
   seed: number;
+  /** Whose core and server model run; default redis. */
+  backend?: LeaseBackend;
   timing: LeaseTiming;
   /** One-way latency between a node and the coordinator is uniform in [0, maxLatencyMs]. */
   maxLatencyMs: number;
@@ -57,16 +70,37 @@ export class LeaseSimulation {
   readonly grants: LeaseGrant[] = [];
   readonly faultLog: string[] = [];
   readonly violations: string[] = [];
-  coordinatorUp = true;
   loss: number;
   /** Nodes cut off from the coordinator (a partition between them): everything to and from them is lost. */
   readonly isolated = new Set<string>();
-  #holder: { nodeId: string; token: number; expiresAtMs: number } | null = null;
-  #counter = 0;
+  readonly backend: LeaseBackend;
+  readonly #server: SimRedisServer | SimEtcdServer;
+  #serverUp = true;
 
   constructor(readonly opts: LeaseSimOptions) {
     this.prng = new Prng(opts.seed);
     this.loss = opts.loss;
+    this.backend = opts.backend ?? 'redis';
+    const hooks: SimServerHooks = {
+      push: (text) => this.#push(text),
+      granted: (nodeId, token) => this.grants.push({ atMs: this.nowMs, nodeId, token }),
+    };
+    this.#server =
+      this.backend === 'redis'
+        ? new SimRedisServer(hooks)
+        : new SimEtcdServer(hooks, `${PREFIX}/`, (atMs, fn) => void this.scheduler.push(atMs, Phase.Timer, null, () => fn(this.nowMs)));
+  }
+
+  /** Whether the server answers. Down, it is paused: requests and connection attempts get no answer. */
+  get coordinatorUp(): boolean {
+    return this.#serverUp;
+  }
+
+  set coordinatorUp(up: boolean) {
+    if (up === this.#serverUp) return;
+    this.#serverUp = up;
+    if (up) this.#server.resume(this.nowMs);
+    else this.#server.pause();
   }
 
   get nowMs(): number {
@@ -80,7 +114,7 @@ export class LeaseSimulation {
   addNode(nodeId: string, clockRate = 1, startAtMs = 0): void {
     const fs = new MemoryFs();
     fs.mkdirp(SIM_STATE_DIR);
-    this.nodes.set(nodeId, { nodeId, clockRate, actor: null, incarnation: 0, paused: false, backlog: [], role: 'unknown', epoch: 0, validity: this.#validity(), fs, durableAtStart: 0 });
+    this.nodes.set(nodeId, { nodeId, clockRate, actor: null, incarnation: 0, paused: false, backlog: [], role: 'unknown', epoch: 0, validity: this.#validity(), listeners: [], fs, durableAtStart: 0 });
     this.at(startAtMs, `start ${nodeId}`, () => this.start(nodeId));
   }
 
@@ -99,26 +133,20 @@ export class LeaseSimulation {
     // A fresh process (pid = incarnation) whose epoch comes back from its disk only.
     node.fs.livePids.add(incarnation);
     const store = openSimEpochStore(node.fs, id, incarnation);
-    Object.assign(node, { paused: false, backlog: [], role: 'unknown', epoch: store.epoch, validity: this.#validity(), durableAtStart: store.epoch });
+    Object.assign(node, { paused: false, backlog: [], role: 'unknown', epoch: store.epoch, validity: this.#validity(), listeners: [], durableAtStart: store.epoch });
     const clock = {
       setTimeout: (fn: () => void, ms: number) => this.#onNode(node, incarnation, this.nowMs + ms / node.clockRate, Phase.Timer, fn),
       clearTimeout: (entry: unknown) => {
         (entry as Entry).cancelled = true;
       },
     };
+    const coordinator = simCoordinator(
+      { backend: this.backend, nodeId: id, incarnation: `${id}#${incarnation}`, timing: this.opts.timing, prefix: PREFIX, validity: node.validity, report: () => ({ role: node.role, epoch: node.epoch }) },
+      this.#net(node, incarnation),
+    );
     const machine = leaseMachine.provide({
       actors: {
-        coordinator: fromCallback<CoordinatorCommand, { nodeId: string }>(({ sendBack, receive }) => {
-          const deliver = (e: LeaseEvent) => {
-            node.validity.note(e, this.localMs(node));
-            sendBack(e);
-          };
-          this.#onNode(node, incarnation, this.nowMs, Phase.Io, () => deliver({ type: 'COORDINATOR.UP' }));
-          receive((command) => {
-            if (command.type === 'RELEASE') node.validity.end();
-            this.#request(node, incarnation, command, deliver);
-          });
-        }),
+        coordinator,
         persistEpoch: simPersistEpoch(store, (fn) => this.#onNode(node, incarnation, this.nowMs, Phase.Immediate, fn)),
       },
     });
@@ -143,7 +171,7 @@ export class LeaseSimulation {
     // kill -9: its lock file stays, its pid is gone.
     node.fs.livePids.delete(node.incarnation);
     node.actor?.stop();
-    Object.assign(node, { actor: null, backlog: [], paused: false, role: 'unknown', validity: this.#validity() });
+    Object.assign(node, { actor: null, backlog: [], paused: false, role: 'unknown', validity: this.#validity(), listeners: [] });
   }
 
   pause(id: string, durationMs: number): void {
@@ -157,10 +185,9 @@ export class LeaseSimulation {
     });
   }
 
-  /** The coordinator restarts without persistence: the lease and the token counter are gone. */
+  /** The server restarts without persistence (Redis) or with a new data directory (etcd): every key is gone, the token counter too. */
   loseCounter(): void {
-    this.#holder = null;
-    this.#counter = 0;
+    this.#server.lose();
   }
 
   resign(id: string): void {
@@ -202,55 +229,64 @@ export class LeaseSimulation {
     });
   }
 
-  /** A request travels to the coordinator, is applied there atomically, and the reply travels back. */
-  #request(node: LeaseSimNode, incarnation: number, command: CoordinatorCommand, deliver: (e: LeaseEvent) => void): void {
-    const sentLocalMs = this.localMs(node);
-    if (this.isolated.has(node.nodeId) || this.prng.chance(this.loss)) return;
-    this.scheduler.push(this.nowMs + this.#latency(), Phase.Io, null, () => {
-      if (!this.coordinatorUp) return;
-      if (this.isolated.has(node.nodeId)) return;
-      const replies = this.#apply(node.nodeId, command);
-      if (this.isolated.has(node.nodeId) || this.prng.chance(this.loss)) return;
-      this.#onNode(node, incarnation, this.nowMs + this.#latency(), Phase.Io, () => {
-        const rttMs = this.localMs(node) - sentLocalMs;
-        for (const r of replies) deliver(r.type === 'LEASE.ACQUIRED' || r.type === 'LEASE.RENEWED' ? { ...r, rttMs } : r);
-      });
-    });
+  #lost(node: LeaseSimNode): boolean {
+    return this.isolated.has(node.nodeId) || this.prng.chance(this.loss);
   }
 
-  #apply(nodeId: string, command: CoordinatorCommand): LeaseEvent[] {
-    const now = this.nowMs;
-    const h = this.#holder !== null && this.#holder.expiresAtMs > now ? this.#holder : null;
-    const ttl = this.opts.timing.ttlMs;
-    if (command.type === 'CAMPAIGN') {
-      if (h !== null) return [{ type: 'LEADER.OBSERVED', leaderId: h.nodeId, token: h.token }];
-      this.#counter = Math.max(this.#counter + 1, command.minToken + 1);
-      this.#holder = { nodeId, token: this.#counter, expiresAtMs: now + ttl };
-      this.grants.push({ atMs: now, nodeId, token: this.#counter });
-      this.#announce({ type: 'LEADER.OBSERVED', leaderId: nodeId, token: this.#counter }, nodeId);
-      return [{ type: 'LEASE.ACQUIRED', token: this.#counter, rttMs: 0 }];
-    }
-    if (command.type === 'RENEW') {
-      if (h !== null && h.nodeId === nodeId && h.token === command.token) {
-        h.expiresAtMs = now + ttl;
-        return [{ type: 'LEASE.RENEWED', token: command.token, rttMs: 0 }];
-      }
-      const lost: LeaseEvent = { type: 'LEASE.LOST', token: command.token, reason: h === null ? 'the lease expired' : `held by ${h.nodeId}` };
-      return h === null ? [lost] : [lost, { type: 'LEADER.OBSERVED', leaderId: h.nodeId, token: h.token }];
-    }
-    if (h !== null && h.nodeId === nodeId && h.token === command.token) {
-      this.#holder = null;
-      this.#announce({ type: 'LEADER.OBSERVED', leaderId: null, token: command.token }, nodeId);
-    }
-    return [];
+  /** The network and clock as one node process sees them. */
+  #net(node: LeaseSimNode, incarnation: number): SimNet {
+    const timeoutMs = requestTimeoutMs(this.opts.timing);
+    const listeners = node.listeners;
+    return {
+      localMs: () => this.localMs(node),
+      timer: (delayMs, fn) => this.#onNode(node, incarnation, this.nowMs + delayMs / node.clockRate, Phase.Timer, fn),
+      reachable: () => this.#serverUp && !this.isolated.has(node.nodeId),
+      listen: (fn) => void listeners.push(fn),
+      request: (call, answer) => {
+        // Exactly one answer: the reply or error, or the client's timeout on the node's clock.
+        let answered = false;
+        const once = (outcome: Outcome) => {
+          if (answered) return;
+          answered = true;
+          answer(outcome);
+        };
+        const timeout = this.#onNode(node, incarnation, this.nowMs + timeoutMs / node.clockRate, Phase.Timer, () => once({ ok: false, error: `timed out after ${timeoutMs} ms` }));
+        if (this.#lost(node)) return;
+        this.scheduler.push(this.nowMs + this.#latency(), Phase.Io, null, () => {
+          // A paused server reads nothing; the request times out.
+          if (!this.#serverUp || this.isolated.has(node.nodeId)) return;
+          const outcome = this.#handle(call);
+          if (this.#lost(node)) return;
+          this.#onNode(node, incarnation, this.nowMs + this.#latency(), Phase.Io, () => {
+            timeout.cancelled = true;
+            once(outcome);
+          });
+        });
+      },
+    };
   }
 
-  /** Pub/sub: every other live node hears it after a latency, unless lost. */
-  #announce(event: LeaseEvent, except: string): void {
+  /** The server applies one call atomically; an error reply (etcd's 4xx) is a failed request. */
+  #handle(call: unknown): Outcome {
+    try {
+      const server = this.#server;
+      const value = server instanceof SimRedisServer ? server.handle(call as Parameters<SimRedisServer['handle']>[0], this.nowMs) : server.handle(call as Parameters<SimEtcdServer['handle']>[0], this.nowMs);
+      return { ok: true, value };
+    } catch (error) {
+      if (error instanceof SimEtcdError) return { ok: false, error: error.message };
+      throw error;
+    }
+  }
+
+  /** Published messages and watch lines: every other live, reachable process hears them after a latency, unless lost. */
+  #push(text: string): void {
     for (const n of this.nodes.values()) {
-      if (n.nodeId === except || n.actor === null || this.isolated.has(n.nodeId) || this.prng.chance(this.loss)) continue;
-      const incarnation = n.incarnation;
-      this.#onNode(n, incarnation, this.nowMs + this.#latency(), Phase.Io, () => n.actor?.send(event));
+      if (n.actor === null || n.listeners.length === 0 || this.#lost(n)) continue;
+      const listeners = [...n.listeners];
+      this.#onNode(n, n.incarnation, this.nowMs + this.#latency(), Phase.Io, () => listeners.forEach((fn) => fn(text)));
     }
   }
 }
+
+/** Every simulated cluster's Redis key prefix or etcd election prefix. */
+const PREFIX = 'sim';
