@@ -1,11 +1,13 @@
 /**
- * Properties of the lease machine (redis/etcd backends) on the deterministic lease simulator:
- * clocks at different rates, lost and late requests, crashes, restarts, pauses past the TTL,
- * resigns and coordinator outages. See README, "Backends".
+ * Properties of the lease machine with the real Redis and etcd coordinator cores, on the
+ * deterministic lease simulator (in-memory models of the servers): clocks at different rates,
+ * lost and late requests, crashes, restarts, pauses past the TTL, resigns and coordinator
+ * outages. The same properties, at the same number of runs, for each backend. See
+ * docs/backends.md and docs/simulator.md.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LeaseSimulation } from '../../src/testing/lease-simulation.ts';
+import { LeaseSimulation, type LeaseBackend } from '../../src/testing/lease-simulation.ts';
 import { fcParams, PROPERTY_TIMEOUT_MS } from './arbitraries.ts';
 
 const timing = { ttlMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 150 };
@@ -40,8 +42,8 @@ const scenarioArb = fc.record({
 
 type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
 
-function build(s: Scenario) {
-  const sim = new LeaseSimulation({ seed: s.seed, timing, maxLatencyMs: s.maxLatencyMs, loss: s.loss });
+function build(s: Scenario, backend: LeaseBackend) {
+  const sim = new LeaseSimulation({ seed: s.seed, backend, timing, maxLatencyMs: s.maxLatencyMs, loss: s.loss });
   const ids = s.rates.map((_, i) => `n${i + 1}`);
   s.rates.forEach((rate, i) => sim.addNode(ids[i]!, rate));
   let quietAtMs = 0;
@@ -77,13 +79,13 @@ function build(s: Scenario) {
 }
 
 const explain = (s: Scenario, sim: LeaseSimulation, what: string) =>
-  `${what}\nscenario: ${JSON.stringify(s)}\nfaults:\n  ${sim.faultLog.join('\n  ')}\ngrants: ${JSON.stringify(sim.grants.slice(-8))}`;
+  `${what}\nbackend: ${sim.backend}\nscenario: ${JSON.stringify(s)}\nfaults:\n  ${sim.faultLog.join('\n  ')}\ngrants: ${JSON.stringify(sim.grants.slice(-8))}`;
 
-describe('property: lease backends', () => {
+describe.each(['redis', 'etcd'] as const)('property: lease backend %s', (backend) => {
   it('safety: at no instant do two nodes act as primary (primary with a lease valid on their own clock), and every grant has a higher token', () => {
     fc.assert(
       fc.property(scenarioArb, (s) => {
-        const { sim } = build(s);
+        const { sim } = build(s, backend);
         let worst = 0;
         sim.run(FAULTS_END_MS + 5_000, () => {
           const acting = sim.acting();
@@ -103,7 +105,7 @@ describe('property: lease backends', () => {
   it('liveness: once the faults end, one node is primary within 2 TTL + 2 periods, every other node follows it, and it stays so', () => {
     fc.assert(
       fc.property(scenarioArb, (s) => {
-        const { sim, ids, quietAtMs } = build(s);
+        const { sim, ids, quietAtMs } = build(s, backend);
         // Nodes still down when the faults end come back then.
         sim.at(quietAtMs, 'restart every crashed node', () => ids.forEach((id) => sim.start(id)));
         const boundMs = 2 * timing.ttlMs + 2 * timing.retryPeriodMs + 4 * s.maxLatencyMs;
