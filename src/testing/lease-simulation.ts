@@ -201,9 +201,16 @@ export class LeaseSimulation {
 
   /** Runs every event due up to `untilMs`, calling `check` after each one. */
   run(untilMs: number, check: () => void = () => {}): void {
+    let instantMs = -1;
+    let atInstant = 0;
     for (;;) {
       const entry = this.scheduler.pop(untilMs);
       if (entry === undefined) break;
+      // With zero latency a request loop (A's write wakes B, whose write wakes A...) takes no
+      // simulated time: fail, naming it, instead of running forever.
+      atInstant = entry.atMs === instantMs ? atInstant + 1 : 0;
+      instantMs = entry.atMs;
+      if (atInstant > MAX_EVENTS_PER_INSTANT) throw new Error(`livelock: more than ${MAX_EVENTS_PER_INSTANT} events at ${instantMs} ms without time passing; faults so far:\n  ${this.faultLog.join('\n  ')}`);
       this.scheduler.nowMs = entry.atMs;
       const node = entry.owner === null ? null : (this.nodes.get(entry.owner) ?? null);
       if (runAsOwner(entry, node, node?.actor != null)) check();
@@ -287,6 +294,9 @@ export class LeaseSimulation {
     }
   }
 }
+
+/** A bound on events at one simulated instant; a healthy run has a few dozen at most. */
+const MAX_EVENTS_PER_INSTANT = 100_000;
 
 /** Every simulated cluster's Redis key prefix or etcd election prefix. */
 const PREFIX = 'sim';
