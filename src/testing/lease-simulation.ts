@@ -88,19 +88,28 @@ export class LeaseSimulation {
     this.#server =
       this.backend === 'redis'
         ? new SimRedisServer(hooks)
-        : new SimEtcdServer(hooks, `${PREFIX}/`, (atMs, fn) => void this.scheduler.push(atMs, Phase.Timer, null, () => fn(this.nowMs)));
+        : new SimEtcdServer(hooks, `${PREFIX}/`, (atMs, fn) => void this.scheduler.push(atMs, Phase.Timer, null, () => fn(this.nowMs)), () => this.#serverUp);
   }
 
-  /** Whether the server answers. Down, it is paused: requests and connection attempts get no answer. */
+  /** Whether the server answers. */
   get coordinatorUp(): boolean {
     return this.#serverUp;
   }
 
-  set coordinatorUp(up: boolean) {
-    if (up === this.#serverUp) return;
-    this.#serverUp = up;
-    if (up) this.#server.resume(this.nowMs);
-    else this.#server.pause();
+  /** The server stops answering (stopped or paused): requests and connection attempts get no answer. */
+  coordinatorDown(): void {
+    this.#serverUp = false;
+  }
+
+  /**
+   * The server answers again: resumed from a pause (`restarted` false), or restarted with its
+   * data (`restarted` true). The difference is etcd's: a restarted etcd gives every lease a
+   * fresh TTL, a resumed one revokes those that expired meanwhile.
+   */
+  coordinatorBack(restarted: boolean): void {
+    if (this.#serverUp) return;
+    this.#serverUp = true;
+    this.#server.resume(this.nowMs, restarted);
   }
 
   get nowMs(): number {

@@ -49,13 +49,13 @@ export class SimEtcdServer {
   readonly #leases = new Map<string, Lease>();
   /** The key that leads (lowest create revision under the election prefix), to report grants. */
   #leader: string | null = null;
-  #paused = false;
 
-  /** `schedule` runs a server action at a simulated time (lease expiry). */
+  /** `schedule` runs a server action at a simulated time (lease expiry); `isUp` says whether the server runs. */
   constructor(
     readonly hooks: SimServerHooks,
     readonly electionPrefix: string,
     readonly schedule: (atMs: number, fn: (nowMs: number) => void) => void,
+    readonly isUp: () => boolean,
   ) {}
 
   /** A fresh cluster (its data directory lost): every key and lease gone, revisions from 1. */
@@ -66,14 +66,16 @@ export class SimEtcdServer {
     this.#leader = null;
   }
 
-  pause(): void {
-    this.#paused = true;
-  }
-
-  /** etcd's lessor gives every lease a fresh TTL when it (re)gains leadership: an outage costs no lease. */
-  resume(nowMs: number): void {
-    this.#paused = false;
-    for (const [id, lease] of this.#leases) this.#extend(id, lease, nowMs);
+  /**
+   * Back after an outage. Restarted, etcd's lessor gives every lease a fresh TTL (an outage
+   * costs no lease); resumed from a pause, it revokes the leases that expired meanwhile.
+   * While the server is down the simulator sends it nothing, and no lease expires.
+   */
+  resume(nowMs: number, restarted: boolean): void {
+    for (const [id, lease] of [...this.#leases]) {
+      if (restarted) this.#extend(id, lease, nowMs);
+      else if (lease.expiresAtMs <= nowMs) this.#revoke(id);
+    }
   }
 
   /** One gateway call at server time `nowMs`: the JSON reply, or a thrown SimEtcdError. */
@@ -117,7 +119,7 @@ export class SimEtcdServer {
     lease.expiresAtMs = nowMs + lease.ttlSeconds * 1000;
     const at = lease.expiresAtMs;
     this.schedule(at, () => {
-      if (!this.#paused && this.#leases.get(id) === lease && lease.expiresAtMs === at) this.#revoke(id);
+      if (this.isUp() && this.#leases.get(id) === lease && lease.expiresAtMs === at) this.#revoke(id);
     });
   }
 

@@ -34,9 +34,11 @@ export class SimRedisServer {
     this.#hashes.clear();
   }
 
-  /** Paused and resumed: keys expire on the server's clock, which runs on meanwhile. Nothing to do. */
-  pause(): void {}
-  resume(_nowMs: number): void {}
+  /**
+   * Back from a pause, or restarted with persistence: either way keys expire on the server's
+   * clock, which ran on meanwhile. Nothing to do.
+   */
+  resume(_nowMs: number, _restarted: boolean): void {}
 
   /** Runs one script atomically at server time `nowMs` (a whole ms, as TIME gives). */
   handle(call: RedisCall, nowMs: number): unknown {

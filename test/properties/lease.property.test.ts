@@ -22,14 +22,14 @@ type Fault =
   | { kind: 'pause'; node: number; atMs: number; durationMs: number }
   | { kind: 'resign'; node: number; atMs: number }
   | { kind: 'isolate'; node: number; atMs: number; durationMs: number }
-  | { kind: 'coordinator-down'; atMs: number; durationMs: number };
+  | { kind: 'coordinator-down'; atMs: number; durationMs: number; restarted: boolean };
 
 const faultArb: fc.Arbitrary<Fault> = fc.oneof(
   fc.record({ kind: fc.constant('crash' as const), node: nodeArb, atMs: fc.integer({ min: 0, max: FAULTS_END_MS }), downMs: fc.integer({ min: 0, max: 3000 }) }),
   fc.record({ kind: fc.constant('pause' as const), node: nodeArb, atMs: fc.integer({ min: 0, max: FAULTS_END_MS }), durationMs: fc.integer({ min: 1, max: 3000 }) }),
   fc.record({ kind: fc.constant('resign' as const), node: nodeArb, atMs: fc.integer({ min: 0, max: FAULTS_END_MS }) }),
   fc.record({ kind: fc.constant('isolate' as const), node: nodeArb, atMs: fc.integer({ min: 0, max: FAULTS_END_MS }), durationMs: fc.integer({ min: 1, max: 3000 }) }),
-  fc.record({ kind: fc.constant('coordinator-down' as const), atMs: fc.integer({ min: 0, max: FAULTS_END_MS }), durationMs: fc.integer({ min: 1, max: 3000 }) }),
+  fc.record({ kind: fc.constant('coordinator-down' as const), atMs: fc.integer({ min: 0, max: FAULTS_END_MS }), durationMs: fc.integer({ min: 1, max: 3000 }), restarted: fc.boolean() }),
 );
 
 const scenarioArb = fc.record({
@@ -49,8 +49,8 @@ function build(s: Scenario, backend: LeaseBackend) {
   let quietAtMs = 0;
   for (const f of s.faults) {
     if (f.kind === 'coordinator-down') {
-      sim.at(f.atMs, 'coordinator down', () => (sim.coordinatorUp = false));
-      sim.at(f.atMs + f.durationMs, 'coordinator up', () => (sim.coordinatorUp = true));
+      sim.at(f.atMs, 'coordinator down', () => sim.coordinatorDown());
+      sim.at(f.atMs + f.durationMs, `coordinator ${f.restarted ? 'restarted' : 'resumed'}`, () => sim.coordinatorBack(f.restarted));
       quietAtMs = Math.max(quietAtMs, f.atMs + f.durationMs);
       continue;
     }
