@@ -3,9 +3,9 @@
  * simulator: one revision counter (every write request takes the next one), keys with create and
  * mod revisions, leases that delete their keys when they expire or are revoked, transactions
  * with CREATE and LEASE compares, sorted range reads, and watch lines for every change under a
- * prefix. Replies and errors have the shapes the real gateway sends (checked against etcd 3.4:
- * int64s as strings, zero values omitted, 404 "requested lease not found"), so the real etcd
- * core (etcd-core.ts) reads them.
+ * prefix. Replies and errors have the shapes the real gateway sends (int64s as strings, zero
+ * values and empty lists omitted, 404 "requested lease not found"; test/backends/
+ * server-models.test.ts compares them with a real etcd's), so the real etcd core reads them.
  *
  * Not modelled: etcd's minimum TTL (1.5 x election timeout; the model grants what is asked) and
  * its lessor's coarse expiry checks (the model expires a lease at its exact time).
@@ -175,7 +175,7 @@ export class SimEtcdServer {
       return { response_delete_range: { header: this.#header(), ...(deleted ? { deleted: '1' } : {}) } };
     });
     if (writes) this.#changed();
-    return { header: this.#header(), ...(succeeded ? { succeeded: true } : {}), responses };
+    return { header: this.#header(), ...(succeeded ? { succeeded: true } : {}), ...(responses.length > 0 ? { responses } : {}) };
   }
 
   #compare(c: Body): boolean {
