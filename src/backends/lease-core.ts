@@ -109,11 +109,6 @@ export abstract class LeaseCore<Call> {
     pending.then(outcome, nowMs - pending.sentAtMs);
   }
 
-  /** Requests sent and not yet answered; each ends with a reply or its timeout, so this is bounded. */
-  get inFlight(): number {
-    return this.#pending.size;
-  }
-
   /** The actor stopped: nothing more is reported to the lease machine. */
   close(nowMs: number): void {
     this.at(nowMs);
