@@ -40,8 +40,6 @@ export interface EtcdCoreOptions {
   where: string;
 }
 
-/** The duplicate-id error is logged at most once per this window while the conflict lasts. */
-const CONFLICT_LOG_WINDOW_MS = 10_000;
 
 export const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 export const unb64 = (s: unknown): string => (typeof s === 'string' ? Buffer.from(s, 'base64').toString('utf8') : '');
@@ -85,7 +83,6 @@ export class EtcdCore extends LeaseCore<EtcdCall> {
   #failures = 0;
   /** Whether the member key holds our incarnation; we never campaign before it does. */
   #registered = false;
-  #conflictLoggedMs: number | null = null;
 
   constructor(
     readonly opts: EtcdCoreOptions,
@@ -215,18 +212,17 @@ export class EtcdCore extends LeaseCore<EtcdCall> {
     );
     const holder = r.succeeded === true ? this.opts.incarnation : unb64(r.responses?.[0]?.response_range?.kvs?.[0]?.value);
     if (holder === this.opts.incarnation) {
-      if (!this.#registered && this.#conflictLoggedMs !== null) {
+      if (!this.#registered && this.conflictLoggedMs !== null) {
         this.host.log('info', { nodeId: this.opts.nodeId }, 'node id registered: the other process with this id is gone');
         this.emit({ type: 'COORDINATOR.UP' });
       }
       this.#registered = true;
-      this.#conflictLoggedMs = null;
+      this.conflictLoggedMs = null;
       return true;
     }
     this.#registered = false;
     const from = `etcd ${this.opts.where} (incarnation ${holder || '?'})`;
-    if (this.#conflictLoggedMs === null || this.nowMs - this.#conflictLoggedMs >= CONFLICT_LOG_WINDOW_MS) {
-      this.#conflictLoggedMs = this.nowMs;
+    if (this.conflictLogDue()) {
       this.host.log('error', { nodeId: this.opts.nodeId, key: this.#memberKey, other: holder }, `another live process is registered with our node id ${this.opts.nodeId} at ${from}; refusing to campaign`);
     }
     this.emit({ type: 'IDENTITY.CONFLICT', from });

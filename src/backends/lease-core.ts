@@ -43,10 +43,15 @@ interface Pending {
  */
 export type Flow<Call, R = void> = Generator<Call, R, unknown>;
 
+/** The duplicate-id error is logged at most once per this window while the conflict lasts. */
+const CONFLICT_LOG_WINDOW_MS = 10_000;
+
 export abstract class LeaseCore<Call> {
   /** The node's clock at the current entry point; set by `at()`. */
   protected nowMs = 0;
   protected closed = false;
+  /** When the duplicate-id error was last logged; null while no other process holds our id. */
+  protected conflictLoggedMs: number | null = null;
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
 
@@ -95,6 +100,13 @@ export abstract class LeaseCore<Call> {
         });
     };
     step(undefined);
+  }
+
+  /** Whether to log the duplicate-id error now (once per window while the conflict lasts). */
+  protected conflictLogDue(): boolean {
+    if (this.conflictLoggedMs !== null && this.nowMs - this.conflictLoggedMs < CONFLICT_LOG_WINDOW_MS) return false;
+    this.conflictLoggedMs = this.nowMs;
+    return true;
   }
 
   /** The answer to request `id`: its reply, error or timeout. Later answers to the same id are ignored. */

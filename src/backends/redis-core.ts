@@ -30,8 +30,6 @@ export interface RedisCoreOptions {
 
 /** Registry entries older than this many lease TTLs are removed. */
 const WORKER_EXPIRY_TTLS = 3;
-/** The duplicate-id error is logged at most once per this window while the conflict lasts. */
-const CONFLICT_LOG_WINDOW_MS = 10_000;
 
 export const redisKeys = (keyPrefix: string, nodeId: string) => ({
   leader: `${keyPrefix}:leader`,
@@ -49,7 +47,6 @@ export class RedisCore extends LeaseCore<RedisCall> {
   readonly keys: ReturnType<typeof redisKeys>;
   /** Whether the member key holds our incarnation; until then we neither campaign nor report up. */
   #registered = false;
-  #conflictLoggedMs: number | null = null;
 
   constructor(
     readonly opts: RedisCoreOptions,
@@ -167,15 +164,14 @@ export class RedisCore extends LeaseCore<RedisCall> {
       if (ok === 1) {
         if (this.#registered) return;
         this.#registered = true;
-        if (this.#conflictLoggedMs !== null) this.host.log('info', { nodeId: this.opts.nodeId }, 'node id registered: the other process with this id is gone');
-        this.#conflictLoggedMs = null;
+        if (this.conflictLoggedMs !== null) this.host.log('info', { nodeId: this.opts.nodeId }, 'node id registered: the other process with this id is gone');
+        this.conflictLoggedMs = null;
         this.emit({ type: 'COORDINATOR.UP' });
         return;
       }
       this.#registered = false;
       const from = `redis ${this.opts.where} (incarnation ${String(other)}, expiring in ${String(pttlMs)} ms unless renewed)`;
-      if (this.#conflictLoggedMs === null || this.nowMs - this.#conflictLoggedMs >= CONFLICT_LOG_WINDOW_MS) {
-        this.#conflictLoggedMs = this.nowMs;
+      if (this.conflictLogDue()) {
         this.host.log('error', { nodeId: this.opts.nodeId, key: this.keys.member, other }, `another live process is registered with our node id ${this.opts.nodeId} at ${from}; refusing to campaign`);
       }
       this.emit({ type: 'IDENTITY.CONFLICT', from });
