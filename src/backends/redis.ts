@@ -18,7 +18,7 @@
  * lease simulator runs too.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { fromCallback } from 'xstate';
 import type { Logger } from 'pino';
 import type { CoordinatorCommand, LeaseEvent, LeaseTiming } from '../../machines/lease.machine.ts';
@@ -55,15 +55,16 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
   const inFlight = new InFlight();
   const validity = new LeaseValidity(opts.timing.renewDeadlineMs);
 
+  // Loaded only by nodes on the Redis backend: ioredis costs about 10 MB and 200 ms of start-up
+  // (docs/benchmarks.md, "Idle cost"), which multicast, etcd and single nodes need not pay.
+  const ioredis = import('ioredis');
+
   const coordinator = fromCallback<CoordinatorCommand, { nodeId: string }>(({ sendBack, receive }) => {
-    const common = {
-      retryStrategy: (times: number) => backoffMs(times, reconnectBaseMs, reconnectMaxMs),
-      connectTimeout: Math.max(requestTimeoutMs, 500),
-      lazyConnect: false,
-    };
-    const cmd = new Redis(opts.url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: requestTimeoutMs });
-    const sub = new Redis(opts.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
-    const run = (call: RedisCall) => cmd.eval(REDIS_SCRIPTS[call.script], call.keys.length, ...call.keys, ...call.args);
+    let clients: { cmd: Redis; sub: Redis } | null = null;
+    let heartbeat: NodeJS.Timeout | null = null;
+    let stopped = false;
+    const run = (call: RedisCall): Promise<unknown> =>
+      clients === null ? Promise.reject(new Error('the redis client is not loaded yet')) : clients.cmd.eval(REDIS_SCRIPTS[call.script], call.keys.length, ...call.keys, ...call.args);
     const host: CoreHost<RedisCall> = {
       emit: (e: LeaseEvent) => sendBack(e),
       // ioredis bounds each command (commandTimeout) and fails it at once while disconnected.
@@ -79,28 +80,44 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
       failed: (message) => stats.sendFailed(message, log),
     };
     const core = new RedisCore({ keyPrefix: opts.keyPrefix, nodeId: opts.nodeId, incarnation: randomUUID(), ttlMs, where: opts.url }, host, stats, validity);
-
-    cmd.on('ready', () => core.connected(monotonicMs()));
-    cmd.on('close', () => core.disconnected(monotonicMs()));
-    const onError = (error: Error) => core.clientError(error.message);
-    cmd.on('error', onError);
-    sub.on('error', onError);
-    void sub.subscribe(core.keys.events).catch(onError);
-    sub.on('message', (_channel: string, message: string) => core.message(message, monotonicMs()));
     receive((command) => core.command(command, monotonicMs()));
 
-    // The worker registry: every node, every period, whatever its role.
-    const heartbeat = setInterval(() => core.heartbeat(opts.report(), monotonicMs()), retryPeriodMs);
+    void ioredis.then(
+      ({ Redis: Client }) => {
+        if (stopped) return;
+        const common = {
+          retryStrategy: (times: number) => backoffMs(times, reconnectBaseMs, reconnectMaxMs),
+          connectTimeout: Math.max(requestTimeoutMs, 500),
+          lazyConnect: false,
+        };
+        const cmd = new Client(opts.url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: requestTimeoutMs });
+        const sub = new Client(opts.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
+        clients = { cmd, sub };
+        cmd.on('ready', () => core.connected(monotonicMs()));
+        cmd.on('close', () => core.disconnected(monotonicMs()));
+        const onError = (error: Error) => core.clientError(error.message);
+        cmd.on('error', onError);
+        sub.on('error', onError);
+        void sub.subscribe(core.keys.events).catch(onError);
+        sub.on('message', (_channel: string, message: string) => core.message(message, monotonicMs()));
+        // The worker registry: every node, every period, whatever its role.
+        heartbeat = setInterval(() => core.heartbeat(opts.report(), monotonicMs()), retryPeriodMs);
+      },
+      (error: Error) => core.clientError(`cannot load ioredis: ${error.message}`),
+    );
 
     return () => {
-      clearInterval(heartbeat);
+      stopped = true;
+      if (heartbeat !== null) clearInterval(heartbeat);
+      const loaded = clients;
+      if (loaded === null) return;
       // A restart with this id need not wait for our member key to expire.
       const unregister = core.leave(monotonicMs());
       if (unregister !== null) void inFlight.add(run(unregister).then(() => {}, () => {}));
       // Let a release sent during shutdown reach the server before the connection goes.
       void inFlight.settled().then(() => {
-        cmd.disconnect();
-        sub.disconnect();
+        loaded.cmd.disconnect();
+        loaded.sub.disconnect();
       });
     };
   });
