@@ -23,6 +23,7 @@ import { fromCallback } from 'xstate';
 import type { Logger } from 'pino';
 import type { CoordinatorCommand, LeaseEvent, LeaseTiming } from '../../machines/lease.machine.ts';
 import { TransportStats } from '../transport/stats.ts';
+import { HastateError } from '../errors.ts';
 import { monotonicMs } from '../runtime/clock.ts';
 import { REDIS_SCRIPTS } from './redis-scripts.ts';
 import { RedisCore, type RedisCall } from './redis-core.ts';
@@ -64,7 +65,7 @@ export function createRedisCoordinator(opts: RedisCoordinatorOptions): Coordinat
     let heartbeat: NodeJS.Timeout | null = null;
     let stopped = false;
     const run = (call: RedisCall): Promise<unknown> =>
-      clients === null ? Promise.reject(new Error('the redis client is not loaded yet')) : clients.cmd.eval(REDIS_SCRIPTS[call.script], call.keys.length, ...call.keys, ...call.args);
+      clients === null ? Promise.reject(new HastateError('HASTATE_TRANSPORT', 'the redis client is not loaded yet')) : clients.cmd.eval(REDIS_SCRIPTS[call.script], call.keys.length, ...call.keys, ...call.args);
     const host: CoreHost<RedisCall> = {
       emit: (e: LeaseEvent) => sendBack(e),
       // ioredis bounds each command (commandTimeout) and fails it at once while disconnected.

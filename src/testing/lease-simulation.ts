@@ -12,6 +12,7 @@
  * clock before (last successful request's send time + renew deadline). `acting()` lists the
  * nodes for which that holds right now.
  */
+import { internalBug } from '../assert.ts';
 import { createActor, type Actor } from 'xstate';
 import { leaseMachine, type LeaseTiming } from '../../machines/lease.machine.ts';
 import { roleOfSnapshot, type Role } from '../../machines/role.machine.ts';
@@ -219,7 +220,7 @@ export class LeaseSimulation {
       // simulated time: fail, naming it, instead of running forever.
       atInstant = entry.atMs === instantMs ? atInstant + 1 : 0;
       instantMs = entry.atMs;
-      if (atInstant > MAX_EVENTS_PER_INSTANT) throw new Error(`livelock: more than ${MAX_EVENTS_PER_INSTANT} events at ${instantMs} ms without time passing; faults so far:\n  ${this.faultLog.join('\n  ')}`);
+      if (atInstant > MAX_EVENTS_PER_INSTANT) throw internalBug(`livelock: more than ${MAX_EVENTS_PER_INSTANT} events at ${instantMs} ms without time passing; faults so far:\n  ${this.faultLog.join('\n  ')}`);
       this.scheduler.nowMs = entry.atMs;
       const node = entry.owner === null ? null : (this.nodes.get(entry.owner) ?? null);
       if (runAsOwner(entry, node, node?.actor != null)) check();
