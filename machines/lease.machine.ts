@@ -66,7 +66,7 @@ export const leaseMachine = leaseSetup.createMachine({
     // Give back a lease we may hold (a RELEASE of a token we do not hold changes nothing).
     FAULT: { target: '.unknown', actions: ['noteFault', 'releaseClaim', 'sendRelease'] },
     // The coordinator sends COORDINATOR.UP again once the id is ours.
-    'IDENTITY.CONFLICT': { target: '.unknown', actions: 'noteConflict' },
+    'IDENTITY.CONFLICT': { target: '.unknown.conflict', actions: 'noteConflict', description: 'Another live process is registered with our node id: neither may campaign.' },
   },
   initial: 'unknown',
   states: {
@@ -79,6 +79,12 @@ export const leaseMachine = leaseSetup.createMachine({
           { guard: 'isNeverLeader', target: 'standby', actions: ['disarmCoordinatorLoss', 'noteCoordinatorUp'] },
           { target: 'electing', actions: ['disarmCoordinatorLoss', 'noteCoordinatorUp'] },
         ],
+      },
+      initial: 'waiting',
+      states: {
+        waiting: { description: 'Starting, the coordinator lost, or a fault: waiting for the coordinator to report up.' },
+        // A state, not only a reason: later reasons (the coordinator reported down meanwhile) must not hide the conflict.
+        conflict: { description: 'Another live process is registered with our node id. The coordinator reports up again once the id is ours.' },
       },
     },
     electing: {

@@ -138,9 +138,8 @@ export function createNodeMetrics(node: HaNode, opts: NodeMetricsOptions = {}): 
     registers,
     collect() {
       const s = node.status();
-      // Multicast: the role machine's conflict state; lease backends: the refusal's reason.
-      const conflict = s.statePaths.some((p) => p.startsWith('unknown.conflict')) || (s.role === 'unknown' && s.reason.startsWith('duplicate node id'));
-      this.set(conflict ? 1 : 0);
+      // Both election machines hold a duplicate node id in the state unknown.conflict.
+      this.set(s.statePaths.some((p) => p.startsWith('unknown.conflict')) ? 1 : 0);
     },
   });
   new Counter({

@@ -24,6 +24,7 @@ function start(input: Partial<LeaseInput> = {}, hangingPersist = false) {
   actor.start();
   const send = (e: LeaseEvent) => actor.send(e);
   return {
+    actor,
     clock,
     commands,
     transitions,
@@ -233,5 +234,19 @@ describe('lease machine: losing the coordinator is a fault', () => {
     n.send({ type: 'COORDINATOR.UP' });
     expect(n.role()).toBe('standby');
     expect(n.count('CAMPAIGN')).toBe(0);
+  });
+  it('a duplicate node id holds unknown.conflict whatever else is reported, until the coordinator says the id is ours', () => {
+    const n = start();
+    n.primaryAt(3);
+    n.send({ type: 'IDENTITY.CONFLICT', from: 'redis (incarnation x)' });
+    const paths = () => JSON.stringify(n.actor.getSnapshot().value);
+    expect(n.role()).toBe('unknown');
+    expect(paths()).toBe(JSON.stringify({ unknown: 'conflict' }));
+    // A later reason (the coordinator reported down) does not hide the conflict.
+    n.send({ type: 'COORDINATOR.DOWN', reason: 'timeout' });
+    expect(n.ctx().reason).toContain('coordinator unreachable');
+    expect(paths()).toBe(JSON.stringify({ unknown: 'conflict' }));
+    n.send({ type: 'COORDINATOR.UP' });
+    expect(n.role()).toBe('electing');
   });
 });
