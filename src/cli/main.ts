@@ -2,13 +2,17 @@
 /**
  * The `hastate` command. Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad
  * config (nothing was started), 3 status endpoint unreachable, 4 status endpoint refused the
- * credential (resign without a token, or a wrong one).
+ * credential (resign without a token, or a wrong one), 5 farewell refused (the node's process
+ * still holds its state file).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, HastateError } from '../errors.ts';
 import { loadConfig, renderEffectiveConfig } from '../config/index.ts';
 import { VERSION } from '../runtime/version.ts';
 import { runNode } from './run-command.ts';
+import { runFarewell } from './farewell-command.ts';
+import { supervise } from './supervise.ts';
+import { createLogger } from '../runtime/log.ts';
 import { fetchStatus, formatStatus, requestResign } from './status-command.ts';
 import { loadInspector } from './inspect.ts';
 import { readTokenFile } from '../config/status-token.ts';
@@ -18,9 +22,15 @@ import { REFERENCE_KEYS } from '../reference/config.ts';
 const USAGE = `Usage: hastate <command> [options]
 
 Commands:
-  run [--config FILE [--section PATH] [--app-sections LIST]] [--inspect | --inspect-url WS_URL]
+  run [--config FILE [--section PATH] [--app-sections LIST]] [--inspect | --inspect-url WS_URL] [--supervise]
                                    run one HA node until SIGINT/SIGTERM (defaults when no file);
-                                   SIGTERM on a primary hands over to the best standby first
+                                   SIGTERM on a primary hands over to the best standby first;
+                                   --supervise: run it as a child, and when it dies abnormally
+                                   send its farewell and restart it (hosts without systemd)
+  farewell [--config FILE [--section PATH] [--app-sections LIST]]
+                                   after the node's process died (kill -9, OOM, crash): send
+                                   its leaving declaration, so the best standby takes over at
+                                   once; refused (exit 5) while the process still runs
   resign [--url URL] [--config FILE [--section PATH]] [--token-file FILE]
                                    ask a running primary to hand over to the best standby now;
                                    sends the token from --token-file, else from the config's
@@ -70,13 +80,23 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${VERSION}\n`);
       return 0;
     case 'run': {
-      const { values } = parse(rest, { ...CONFIG_OPTIONS, log: { type: 'string' }, inspect: { type: 'boolean' }, 'inspect-url': { type: 'string' } });
+      const { values } = parse(rest, { ...CONFIG_OPTIONS, log: { type: 'string' }, inspect: { type: 'boolean' }, 'inspect-url': { type: 'string' }, supervise: { type: 'boolean' } });
       const log = values.log as string | undefined;
       if (log !== undefined && log !== 'json' && log !== 'human') throw new UsageError(`--log must be json or human, got ${JSON.stringify(log)}`);
       const config = loadConfig(configLoadOptions(values, configFileOf(values)));
+      if (values.supervise) {
+        // The child is this same command line without --supervise, run by the same node with the same flags.
+        const args = [...process.execArgv, process.argv[1]!, 'run', ...rest.filter((a) => a !== '--supervise')];
+        const logger = createLogger({ level: config.log.level, ...(log === undefined ? {} : { human: log === 'human' }) });
+        return supervise({ config, log: logger, command: process.execPath, args });
+      }
       const inspectUrl = values['inspect-url'] as string | undefined;
       const inspect = values.inspect || inspectUrl !== undefined ? await loadInspector(inspectUrl) : undefined;
       return runNode(config, { human: log === undefined ? undefined : log === 'human', inspect });
+    }
+    case 'farewell': {
+      const { values } = parse(rest, CONFIG_OPTIONS);
+      return runFarewell(loadConfig(configLoadOptions(values, configFileOf(values))));
     }
     case 'validate': {
       const { values, positionals } = parse(rest, { section: CONFIG_OPTIONS.section, 'app-sections': CONFIG_OPTIONS['app-sections'] }, 1);
