@@ -71,7 +71,7 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
     function onSignal(signal: NodeJS.Signals) {
       if (signal !== 'SIGHUP') stopping = true;
       if (child !== null) {
-        log.info({ signal, pid: child.pid }, `supervisor: forwarding ${signal} to the node`);
+        log.info({ signal, childPid: child.pid }, `supervisor: forwarding ${signal} to the node`);
         child.kill(signal);
       } else if (stopping) {
         log.info({ signal }, 'supervisor: stopped while waiting to restart the node');
@@ -86,7 +86,7 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
       startedMs = monotonicMs();
       const c = spawn(opts.command, opts.args, { stdio: 'inherit', detached: true });
       child = c;
-      log.info({ event: 'supervisor-start', pid: c.pid }, `supervisor: node process ${c.pid} started`);
+      log.info({ event: 'supervisor-start', childPid: c.pid }, `supervisor: node process ${c.pid} started`);
       c.once('error', (error) => {
         log.fatal({ err: error }, `supervisor: cannot run the node: ${error.message}`);
         // Spawning failed: there is no child to wait for, and retrying would fail the same way.
@@ -100,14 +100,14 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
       const ranMs = monotonicMs() - startedMs;
       const how = signal === null ? `exited with code ${code}` : `was killed by ${signal}`;
       if (stopping) {
-        log.info({ event: 'supervisor-exit', pid: c.pid, code, signal }, `supervisor: node process ${c.pid} ${how}; stopping`);
+        log.info({ event: 'supervisor-exit', childPid: c.pid, code, signal }, `supervisor: node process ${c.pid} ${how}; stopping`);
         return finish(code ?? 1);
       }
       if (code === 0 || code === 2) {
-        log.info({ event: 'supervisor-exit', pid: c.pid, code }, `supervisor: node process ${c.pid} ${how}; not restarting`);
+        log.info({ event: 'supervisor-exit', childPid: c.pid, code }, `supervisor: node process ${c.pid} ${how}; not restarting`);
         return finish(code);
       }
-      log.error({ event: 'supervisor-crash', pid: c.pid, code, signal, ranMs: Math.round(ranMs) }, `supervisor: node process ${c.pid} ${how}; sending its farewell`);
+      log.error({ event: 'supervisor-crash', childPid: c.pid, code, signal, ranMs: Math.round(ranMs) }, `supervisor: node process ${c.pid} ${how}; sending its farewell`);
       const result = await attemptFarewell(config, socket ?? undefined);
       if (result.code === 0) log.info({ event: 'farewell', ...result.outcome }, result.outcome.sent ? `farewell sent for ${ha.nodeId} at epoch ${result.outcome.epoch}` : `no farewell: ${result.outcome.reason}`);
       else log.error({ event: 'farewell-failed', code: result.code }, result.message);

@@ -70,6 +70,8 @@ export interface NodeSpec {
   notifyFault?: string;
   /** ha.auth; omitted = mode off with no keys. */
   auth?: { mode: 'off' | 'accept-both' | 'enforce'; keyFile?: string; keyId?: number; freshnessWindowSeconds?: number };
+  /** Run as `hastate run --supervise` (the process is then the supervisor; the node is its child). */
+  supervise?: boolean;
 }
 
 export class NodeProcess {
@@ -194,7 +196,7 @@ export async function startNode(spec: NodeSpec, env: Record<string, string> = {}
         ]),
     ...(spec.notifyFault === undefined ? [] : ['notify:', `  fault: ${JSON.stringify(spec.notifyFault)}`]),
   ];
-  return spawnNode(spec, await freePort(), haLines, (file) => [CLI, 'run', '--config', file, '--log', 'json'], env);
+  return spawnNode(spec, await freePort(), haLines, (file) => [CLI, 'run', '--config', file, '--log', 'json', ...(spec.supervise === true ? ['--supervise'] : [])], env);
 }
 
 /**
