@@ -33,7 +33,7 @@ import { join } from 'node:path';
 import { LEAVING_PRIORITY } from '../../machines/identity.ts';
 import type { HastateConfig } from '../config/index.ts';
 import { encodeMessage, MAX_EPOCH } from '../transport/codec.ts';
-import { sealMessage, StampClock } from '../transport/auth.ts';
+import { sealMessage, StampClock, type AuthPolicy } from '../transport/auth.ts';
 import { initialSequence } from '../transport/multicast.ts';
 import { EpochStore, epochFileName } from './epoch-store.ts';
 import { nodeFs, type EpochFs } from './epoch-fs.ts';
@@ -59,20 +59,31 @@ export interface FarewellDeps {
   wallMs?: () => number;
 }
 
-/** The leaving declarations for `nodeId` at `epoch`: unsigned, or signed as the node would sign them. */
-export function farewellDatagrams(config: HastateConfig, epoch: number, wallMs: number): Buffer[] {
-  const { ha } = config;
-  // A fresh random sequence and a wall-clock stamp: exactly how a restarted process looks to
-  // the receivers (its stamps are above the dead process's last ones, so the replay window takes them).
-  let sequence = initialSequence();
+/** How the node signs: its ha.auth mode, keys and key id (the receivers' AuthPolicy minus freshness). */
+export type FarewellAuth = Pick<AuthPolicy, 'mode' | 'keyring' | 'keyId'>;
+
+/**
+ * The leaving declarations for `nodeId` at `epoch`: unsigned, or signed as the node signs.
+ * `startSequence` is a fresh random start and the stamps come from the wall clock: exactly how
+ * a restarted process looks to the receivers (its stamps are above the dead process's last
+ * ones, so their replay windows take them). Pure, for the simulator as much as the CLI.
+ */
+export function leavingDatagrams(opts: { nodeId: string; epoch: number; auth: FarewellAuth; wallMs: number; startSequence: number }): Buffer[] {
+  let sequence = opts.startSequence >>> 0;
   const stamps = new StampClock();
   const out: Buffer[] = [];
   for (let i = 0; i < FAREWELL_COPIES; i++) {
     sequence = (sequence + 1) >>> 0;
-    const body = encodeMessage({ type: 'declaration', role: 'standby', priority: LEAVING_PRIORITY, sequence, timestampMs: wallMs, epoch: epoch & MAX_EPOCH, nodeId: ha.nodeId });
-    out.push(ha.auth.mode === 'off' ? body : sealMessage(body, ha.auth.keys!, ha.auth.keyId, stamps.next(wallMs)));
+    const body = encodeMessage({ type: 'declaration', role: 'standby', priority: LEAVING_PRIORITY, sequence, timestampMs: opts.wallMs, epoch: opts.epoch & MAX_EPOCH, nodeId: opts.nodeId });
+    out.push(opts.auth.mode === 'off' ? body : sealMessage(body, opts.auth.keyring!, opts.auth.keyId, stamps.next(opts.wallMs)));
   }
   return out;
+}
+
+/** The leaving declarations of the node `config` describes. */
+export function farewellDatagrams(config: HastateConfig, epoch: number, wallMs: number): Buffer[] {
+  const { ha } = config;
+  return leavingDatagrams({ nodeId: ha.nodeId, epoch, auth: { mode: ha.auth.mode, keyring: ha.auth.keys, keyId: ha.auth.keyId }, wallMs, startSequence: initialSequence() });
 }
 
 /** Why a farewell has nothing to do for this configuration, or null when it applies. */
