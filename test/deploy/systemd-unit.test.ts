@@ -34,6 +34,10 @@ describe('the systemd unit', () => {
     expect(only('Restart')).toBe('on-failure');
   });
 
+  it('sends the farewell of a node process that died, with the same config, whatever the farewell\'s result', () => {
+    expect(only('ExecStopPost').split(/\s+/)).toEqual(['-/usr/local/bin/hastate', 'farewell']);
+  });
+
   it('runs as a dedicated user with its state directory', () => {
     const user = service('User')?.[0];
     const dynamic = service('DynamicUser')?.[0] === 'yes';
