@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import { restartDelayMs } from '../../machines/backoff.ts';
 import type { HastateConfig } from '../config/index.ts';
 import { monotonicMs } from '../runtime/clock.ts';
-import { farewellNotApplicable } from '../runtime/farewell.ts';
+import { farewellDatagrams, farewellNotApplicable } from '../runtime/farewell.ts';
 import { openFarewellSocket, type OpenFarewellSocket } from '../transport/farewell-socket.ts';
 import { attemptFarewell } from './farewell-command.ts';
 
@@ -52,6 +52,8 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
     } catch (error) {
       log.warn({ err: error }, `farewell socket not open (retried at each farewell): ${(error as Error).message}`);
     }
+    // Run the encoding and signing once now, so the first real farewell does not pay for compiling them.
+    farewellDatagrams(config, 0, Date.now());
   }
 
   return new Promise<number>((resolve) => {

@@ -106,7 +106,7 @@ export class Lab {
     const pin = spec.cpu === undefined ? [] : ['taskset', '-c', String(spec.cpu)];
     // this.compiledCli: a build from `npm run build` run with plain node (bench:lab --compiled).
     const cli = this.compiledCli === null ? ['--import', 'tsx', CLI] : [this.compiledCli];
-    const proc = spawn('ip', ['netns', 'exec', this.hosts[i]!, ...pin, process.execPath, ...cli, 'run', '--config', file, '--log', 'json'], {
+    const proc = spawn('ip', ['netns', 'exec', this.hosts[i]!, ...pin, process.execPath, ...cli, 'run', '--config', file, '--log', 'json', ...(spec.supervise === true ? ['--supervise'] : [])], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HASTATE_'))),
