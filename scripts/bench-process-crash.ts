@@ -78,12 +78,16 @@ function hastate(intervalS: number, mode: 'supervised' | 'hook'): Cluster {
   start(1);
   let killed: { i: number; wallMs: number } | null = null;
   return {
-    farewellAfterKillMs() {
-      if (killed === null) return null;
-      const { i, wallMs } = killed;
-      const line = nodes[i]!.logs.find((l) => l.event === 'farewell' && (l.time as number) >= wallMs);
-      return line === undefined ? null : (line.time as number) - wallMs;
-    },
+    ...(mode === 'supervised'
+      ? {
+          farewellAfterKillMs() {
+            if (killed === null) return null;
+            const { i, wallMs } = killed;
+            const line = nodes[i]!.logs.find((l) => l.event === 'farewell' && (l.time as number) >= wallMs);
+            return line === undefined ? null : (line.time as number) - wallMs;
+          },
+        }
+      : {}),
     name: mode === 'supervised' ? 'hastate --supervise' : 'hastate + farewell hook',
     masterAt,
     role(i) {

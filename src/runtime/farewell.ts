@@ -28,13 +28,13 @@
  *   the peer at the lowest priority (it no longer outranks a live standby) and the departure.
  *   So the farewell is sent whatever role the process had; no role needs persisting.
  */
+import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LEAVING_PRIORITY } from '../../machines/identity.ts';
 import type { HastateConfig } from '../config/index.ts';
 import { encodeMessage, MAX_EPOCH } from '../transport/codec.ts';
 import { sealMessage, StampClock, type AuthPolicy } from '../transport/auth.ts';
-import { initialSequence } from '../transport/multicast.ts';
 import { EpochStore, epochFileName } from './epoch-store.ts';
 import { nodeFs, type EpochFs } from './epoch-fs.ts';
 import { hostStateDirEnv, resolveStateDir, type StateDirEnv } from './state-dir.ts';
@@ -80,10 +80,14 @@ export function leavingDatagrams(opts: { nodeId: string; epoch: number; auth: Fa
   return out;
 }
 
-/** The leaving declarations of the node `config` describes. */
+/**
+ * The leaving declarations of the node `config` describes, from a random start sequence as
+ * transport/multicast.ts's initialSequence draws it (not imported: that module loads xstate,
+ * which a farewell run as ExecStopPost should not wait for).
+ */
 export function farewellDatagrams(config: HastateConfig, epoch: number, wallMs: number): Buffer[] {
   const { ha } = config;
-  return leavingDatagrams({ nodeId: ha.nodeId, epoch, auth: { mode: ha.auth.mode, keyring: ha.auth.keys, keyId: ha.auth.keyId }, wallMs, startSequence: initialSequence() });
+  return leavingDatagrams({ nodeId: ha.nodeId, epoch, auth: { mode: ha.auth.mode, keyring: ha.auth.keys, keyId: ha.auth.keyId }, wallMs, startSequence: randomInt(0, 2 ** 32) });
 }
 
 /** Why a farewell has nothing to do for this configuration, or null when it applies. */
