@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { Lab, labAvailable, removeStaleLabs } from '../test/chaos/lab.ts';
+import { Lab, labAvailable, removeStaleLabs, waitFor } from '../test/chaos/lab.ts';
 import type { NodeProcess } from '../test/integration/cluster.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '30' }, 'soak-minutes': { type: 'string', default: '2' }, 'long-minutes': { type: 'string', default: '10' }, 'timeout-intervals': { type: 'string', default: '3.65' }, scenarios: { type: 'string', default: 'crash,planned,cpu,loss,idle,long' }, intervals: { type: 'string', default: '1,0.1' }, compiled: { type: 'boolean', default: false } } });
@@ -174,14 +174,6 @@ function keepalived(timing: { intervalS: number }): Cluster {
     },
     destroy: () => lab.destroy(),
   };
-}
-
-async function waitFor(what: string, probe: () => boolean, deadlineMs: number): Promise<void> {
-  const end = performance.now() + deadlineMs;
-  while (!probe()) {
-    if (performance.now() > end) throw new Error(`no ${what} within ${deadlineMs} ms`);
-    await sleep(5);
-  }
 }
 
 const stable = (c: Cluster) => [0, 1].filter((i) => c.role(i) === 'master').length === 1 && [0, 1].filter((i) => c.role(i) === 'backup').length === 1;

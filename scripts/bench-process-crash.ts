@@ -23,7 +23,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { Lab, labAvailable, removeStaleLabs } from '../test/chaos/lab.ts';
+import { Lab, labAvailable, removeStaleLabs, waitFor } from '../test/chaos/lab.ts';
 import { CLI, type NodeProcess } from '../test/integration/cluster.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '20' }, intervals: { type: 'string', default: '1,0.1' }, variants: { type: 'string', default: 'supervised,hook,keepalived' }, compiled: { type: 'boolean', default: false } } });
@@ -157,14 +157,6 @@ function keepalived(intervalS: number): Cluster {
     },
     destroy: () => lab.destroy(),
   };
-}
-
-async function waitFor(what: string, probe: () => boolean, deadlineMs: number): Promise<void> {
-  const end = performance.now() + deadlineMs;
-  while (!probe()) {
-    if (performance.now() > end) throw new Error(`no ${what} within ${deadlineMs} ms`);
-    await sleep(5);
-  }
 }
 
 async function rounds(c: Cluster, intervalS: number): Promise<{ samples: number[]; farewellMs: number[] }> {

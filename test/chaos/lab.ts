@@ -12,6 +12,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { CLI, NodeProcess, type NodeSpec } from '../integration/cluster.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -165,6 +166,18 @@ export class Lab {
       }
     }
     for (const ns of [...this.hosts, this.switchNs]) spawnSync('ip', ['netns', 'del', ns]);
+  }
+}
+
+/**
+ * Polls `probe` every 5 ms until it holds, or throws naming `what` at the deadline. Runner-free
+ * (no vitest), for the bench scripts that drive a lab (bench-lab.ts, bench-process-crash.ts).
+ */
+export async function waitFor(what: string, probe: () => boolean, deadlineMs: number): Promise<void> {
+  const end = performance.now() + deadlineMs;
+  while (!probe()) {
+    if (performance.now() > end) throw new Error(`no ${what} within ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
   }
 }
 
