@@ -7,8 +7,8 @@
  * - Never two children: the next child is spawned only after the previous one's exit was
  *   seen (so it has been reaped) and after the farewell finished, which releases the state
  *   file's lock before the new child takes it.
- * - SIGTERM, SIGINT and SIGHUP are forwarded to the child (a primary hands over as usual); after
- *   SIGTERM or SIGINT the supervisor restarts nothing and exits with the child's code. The child
+ * - SIGTERM and SIGINT are forwarded to the child (a primary hands over as usual), SIGHUP as
+ *   SIGTERM; then the supervisor restarts nothing and exits with the child's code. The child
  *   runs in its own process group, so a terminal's Ctrl-C reaches it once, through us.
  * - Exit 0 (the child was stopped by a signal sent to it directly) and exit 2 (bad
  *   configuration, or the state file locked by another node: restarting would fail again) end
@@ -70,12 +70,14 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
       resolve(code);
     };
 
-    function onSignal(signal: NodeJS.Signals) {
-      if (signal !== 'SIGHUP') stopping = true;
+    function onSignal(received: NodeJS.Signals) {
+      stopping = true;
+      // The node has no SIGHUP handler (it would die without handing over): a hang-up stops it as SIGTERM does.
+      const signal = received === 'SIGHUP' ? 'SIGTERM' : received;
       if (child !== null) {
-        log.info({ signal, childPid: child.pid }, `supervisor: forwarding ${signal} to the node`);
+        log.info({ signal: received, childPid: child.pid }, `supervisor: forwarding ${signal} to the node`);
         child.kill(signal);
-      } else if (stopping) {
+      } else {
         log.info({ signal }, 'supervisor: stopped while waiting to restart the node');
         finish(0);
       }
@@ -113,6 +115,8 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
       const result = await attemptFarewell(config, socket ?? undefined);
       if (result.code === 0) log.info({ event: 'farewell', ...result.outcome }, result.outcome.sent ? `farewell sent for ${ha.nodeId} at epoch ${result.outcome.epoch}` : `no farewell: ${result.outcome.reason}`);
       else log.error({ event: 'farewell-failed', code: result.code }, result.message);
+      // A stop signal that came during the farewell: nothing to restart.
+      if (stopping) return finish(0);
       failures = ranMs >= STABLE_RUN_MS ? 1 : failures + 1;
       if (failures >= MAX_FAILED_RUNS) {
         log.fatal({ event: 'supervisor-give-up', failures }, `supervisor: the node failed ${failures} times in a row, each within ${STABLE_RUN_MS} ms of its start; giving up`);
