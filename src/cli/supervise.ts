@@ -13,8 +13,9 @@
  * - Exit 0 (the child was stopped by a signal sent to it directly) and exit 2 (bad
  *   configuration, or the state file locked by another node: restarting would fail again) end
  *   the supervisor with that code.
- * - Bounded: after MAX_FAILED_RUNS consecutive abnormal exits, each within STABLE_RUN_MS of its
- *   start, it gives up (exit 1), as systemd's start limit does.
+ * - Bounded: after MAX_CRASHES_IN_WINDOW abnormal exits within CRASH_WINDOW_MS it gives up
+ *   (exit 1), as systemd's start limit does; the restart delay doubles from RESTART_BASE_MS to
+ *   RESTART_MAX_MS and starts over after a run of STABLE_RUN_MS.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
@@ -27,9 +28,11 @@ import { attemptFarewell } from './farewell-command.ts';
 
 export const RESTART_BASE_MS = 100;
 export const RESTART_MAX_MS = 10_000;
-/** A child that ran this long was healthy: the failure count starts over. */
-export const STABLE_RUN_MS = 30_000;
-export const MAX_FAILED_RUNS = 10;
+/** A child that ran this long was healthy: the backoff starts over. */
+export const STABLE_RUN_MS = 10_000;
+/** Giving up: this many abnormal exits within CRASH_WINDOW_MS (as systemd's start limit). */
+export const MAX_CRASHES_IN_WINDOW = 10;
+export const CRASH_WINDOW_MS = 60_000;
 
 const FORWARDED = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
@@ -60,6 +63,8 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
     let child: ChildProcess | null = null;
     let startedMs = 0;
     let failures = 0;
+    /** Monotonic times of the recent abnormal exits; at most MAX_CRASHES_IN_WINDOW kept. */
+    const crashes: number[] = [];
     let stopping = false;
     let restartTimer: NodeJS.Timeout | null = null;
 
@@ -118,8 +123,11 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
       // A stop signal that came during the farewell: nothing to restart.
       if (stopping) return finish(0);
       failures = ranMs >= STABLE_RUN_MS ? 1 : failures + 1;
-      if (failures >= MAX_FAILED_RUNS) {
-        log.fatal({ event: 'supervisor-give-up', failures }, `supervisor: the node failed ${failures} times in a row, each within ${STABLE_RUN_MS} ms of its start; giving up`);
+      const nowMs = monotonicMs();
+      crashes.push(nowMs);
+      if (crashes.length > MAX_CRASHES_IN_WINDOW) crashes.shift();
+      if (crashes.length >= MAX_CRASHES_IN_WINDOW && nowMs - crashes[0]! <= CRASH_WINDOW_MS) {
+        log.fatal({ event: 'supervisor-give-up', crashes: crashes.length }, `supervisor: the node died ${crashes.length} times within ${CRASH_WINDOW_MS} ms; giving up`);
         return finish(1);
       }
       const delayMs = restartDelayMs(failures, RESTART_BASE_MS, RESTART_MAX_MS);
