@@ -18,11 +18,7 @@ import { apiMisuse } from '../assert.ts';
 import { createSimTransport, SIM_WALL_EPOCH_MS, simAuthPolicy, type SimAuth } from './sim-transport.ts';
 import { SimNode, type SimNodeSpec } from './sim-node.ts';
 import { followRoles, recordCrash, type TraceEntry } from './role-trace.ts';
-import { leavingDatagrams } from '../runtime/farewell.ts';
-import type { EpochStore } from '../runtime/epoch-store.ts';
-
-/** The pid the simulated farewell command holds the state file's lock with: never an incarnation's. */
-const FAREWELL_PID = 2 ** 30;
+import { simFarewell } from './sim-farewell.ts';
 
 export { SIM_STATE_DIR } from './sim-epoch.ts';
 export { SimNode, type SimNodeSpec } from './sim-node.ts';
@@ -182,29 +178,14 @@ export class Simulation {
     this.node(id).actor?.send({ type: 'RESIGN' });
   }
 
-  /**
-   * `hastate farewell` for node `id` (src/runtime/farewell.ts): under its state file's lock,
-   * refused while an incarnation of it lives, the leaving declarations at its durable epoch,
-   * signed as it signs, from its host. Returns whether they were sent.
-   */
+  /** `hastate farewell` for node `id` (see sim-farewell.ts); whether its datagrams were sent. */
   farewell(id: string): boolean {
     const node = this.node(id);
-    let store: EpochStore;
-    try {
-      store = openSimEpochStore(node.fs, node.wireId, FAREWELL_PID);
-    } catch {
-      return false;
-    }
-    try {
-      // Only a node that made an epoch durable was ever primary; the real command sends nothing otherwise.
-      if (node.fs.readFile(store.path) === null) return false;
-      const data = leavingDatagrams({ nodeId: node.wireId, epoch: store.epoch, auth: this.#auth, wallMs: SIM_WALL_EPOCH_MS + Math.floor(this.nowMs), startSequence: this.prng.nextUint32() });
-      this.faultLog.push(`${this.nowMs} ms: farewell for ${id} at epoch ${store.epoch}`);
-      for (const d of data) this.#broadcast(node, d);
-      return true;
-    } finally {
-      store.close();
-    }
+    const out = simFarewell({ fs: node.fs, wireId: node.wireId, auth: this.#auth, wallMs: SIM_WALL_EPOCH_MS + Math.floor(this.nowMs), startSequence: this.prng.nextUint32() });
+    if (out === null) return false;
+    this.faultLog.push(`${this.nowMs} ms: farewell for ${id} at epoch ${out.epoch}`);
+    for (const d of out.data) this.#broadcast(node, d);
+    return true;
   }
 
   /** The process stops running (SIGSTOP, GC pause, VM steal) and later runs its backlog. */
