@@ -42,7 +42,7 @@ export async function openFarewellSocket(opts: { group: string; port: number; in
     async send(datagrams) {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`not sent within ${FAREWELL_SEND_DEADLINE_MS} ms`)), FAREWELL_SEND_DEADLINE_MS);
+        timer = setTimeout(() => reject(new HastateError('HASTATE_TRANSPORT', `farewell to ${where} not sent within ${FAREWELL_SEND_DEADLINE_MS} ms`)), FAREWELL_SEND_DEADLINE_MS);
       });
       const sends = datagrams.map(
         (d) => new Promise<void>((resolve, reject) => socket.send(d, opts.port, opts.group, (error) => (error ? reject(error) : resolve()))),
@@ -50,6 +50,7 @@ export async function openFarewellSocket(opts: { group: string; port: number; in
       try {
         await Promise.race([Promise.all(sends), deadline]);
       } catch (error) {
+        if (error instanceof HastateError) throw error;
         throw transportError(`farewell to ${where} failed`, error);
       } finally {
         clearTimeout(timer);
