@@ -42,10 +42,21 @@ export interface SuperviseOptions {
   /** The command line of the child: node's arguments and the `hastate run ...` arguments. */
   command: string;
   args: string[];
+  /** Tests shorten these; the defaults are the exported constants. */
+  limits?: Partial<SupervisorLimits>;
+}
+
+export interface SupervisorLimits {
+  restartBaseMs: number;
+  restartMaxMs: number;
+  stableRunMs: number;
+  maxCrashesInWindow: number;
+  crashWindowMs: number;
 }
 
 export async function supervise(opts: SuperviseOptions): Promise<number> {
   const { config, log } = opts;
+  const limits: SupervisorLimits = { restartBaseMs: RESTART_BASE_MS, restartMaxMs: RESTART_MAX_MS, stableRunMs: STABLE_RUN_MS, maxCrashesInWindow: MAX_CRASHES_IN_WINDOW, crashWindowMs: CRASH_WINDOW_MS, ...opts.limits };
   const ha = config.ha;
   // Opened once, before anything can die, so a farewell costs only its sends.
   let socket: OpenFarewellSocket | null = null;
@@ -63,7 +74,7 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
     let child: ChildProcess | null = null;
     let startedMs = 0;
     let failures = 0;
-    /** Monotonic times of the recent abnormal exits; at most MAX_CRASHES_IN_WINDOW kept. */
+    /** Monotonic times of the recent abnormal exits; at most maxCrashesInWindow kept. */
     const crashes: number[] = [];
     let stopping = false;
     let restartTimer: NodeJS.Timeout | null = null;
@@ -122,15 +133,15 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
       else log.error({ event: 'farewell-failed', code: result.code }, result.message);
       // A stop signal that came during the farewell: nothing to restart.
       if (stopping) return finish(0);
-      failures = ranMs >= STABLE_RUN_MS ? 1 : failures + 1;
+      failures = ranMs >= limits.stableRunMs ? 1 : failures + 1;
       const nowMs = monotonicMs();
       crashes.push(nowMs);
-      if (crashes.length > MAX_CRASHES_IN_WINDOW) crashes.shift();
-      if (crashes.length >= MAX_CRASHES_IN_WINDOW && nowMs - crashes[0]! <= CRASH_WINDOW_MS) {
-        log.fatal({ event: 'supervisor-give-up', crashes: crashes.length }, `supervisor: the node died ${crashes.length} times within ${CRASH_WINDOW_MS} ms; giving up`);
+      if (crashes.length > limits.maxCrashesInWindow) crashes.shift();
+      if (crashes.length >= limits.maxCrashesInWindow && nowMs - crashes[0]! <= limits.crashWindowMs) {
+        log.fatal({ event: 'supervisor-give-up', crashes: crashes.length }, `supervisor: the node died ${crashes.length} times within ${limits.crashWindowMs} ms; giving up`);
         return finish(1);
       }
-      const delayMs = restartDelayMs(failures, RESTART_BASE_MS, RESTART_MAX_MS);
+      const delayMs = restartDelayMs(failures, limits.restartBaseMs, limits.restartMaxMs);
       log.info({ event: 'supervisor-restart', delayMs, failures }, `supervisor: restarting the node in ${delayMs} ms`);
       restartTimer = setTimeout(start, delayMs);
     };
