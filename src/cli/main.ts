@@ -9,6 +9,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, HastateError } from '../errors.ts';
 import { loadConfig, renderEffectiveConfig } from '../config/index.ts';
 import { VERSION } from '../runtime/version.ts';
+import { runNode } from './run-command.ts';
 import { runFarewell } from './farewell-command.ts';
 import { supervise } from './supervise.ts';
 import { createLogger } from '../runtime/log.ts';
@@ -91,9 +92,6 @@ async function main(argv: string[]): Promise<number> {
       }
       const inspectUrl = values['inspect-url'] as string | undefined;
       const inspect = values.inspect || inspectUrl !== undefined ? await loadInspector(inspectUrl) : undefined;
-      // Loaded here, not at the top: the node (xstate, the status server, the reference
-      // application) is what `hastate farewell` must not wait for when it runs as ExecStopPost.
-      const { runNode } = await import('./run-command.ts');
       return runNode(config, { human: log === undefined ? undefined : log === 'human', inspect });
     }
     case 'farewell': {
