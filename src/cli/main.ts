@@ -9,12 +9,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, HastateError } from '../errors.ts';
 import { loadConfig, renderEffectiveConfig } from '../config/index.ts';
 import { VERSION } from '../runtime/version.ts';
-import { runNode } from './run-command.ts';
 import { runFarewell } from './farewell-command.ts';
-import { supervise } from './supervise.ts';
-import { createLogger } from '../runtime/log.ts';
 import { fetchStatus, formatStatus, requestResign } from './status-command.ts';
-import { loadInspector } from './inspect.ts';
 import { readTokenFile } from '../config/status-token.ts';
 import { CONFIG_OPTIONS, CONFIG_USAGE, configFileOf, configLoadOptions } from './config-options.ts';
 import { REFERENCE_KEYS } from '../reference/config.ts';
@@ -87,11 +83,16 @@ async function main(argv: string[]): Promise<number> {
       if (values.supervise) {
         // The child is this same command line without --supervise, run by the same node with the same flags.
         const args = [...process.execArgv, process.argv[1]!, 'run', ...rest.filter((a) => a !== '--supervise')];
+        const { createLogger } = await import('../runtime/log.ts');
         const logger = createLogger({ level: config.log.level, ...(log === undefined ? {} : { human: log === 'human' }) });
+        const { supervise } = await import('./supervise.ts');
         return supervise({ config, log: logger, command: process.execPath, args });
       }
       const inspectUrl = values['inspect-url'] as string | undefined;
-      const inspect = values.inspect || inspectUrl !== undefined ? await loadInspector(inspectUrl) : undefined;
+      const inspect = values.inspect || inspectUrl !== undefined ? await (await import('./inspect.ts')).loadInspector(inspectUrl) : undefined;
+      // The node (xstate, the backends, metrics) loads only for `run`: farewell, validate and
+      // status stay quick to start, which the farewell hook's failover time depends on.
+      const { runNode } = await import('./run-command.ts');
       return runNode(config, { human: log === undefined ? undefined : log === 'human', inspect });
     }
     case 'farewell': {
