@@ -256,6 +256,21 @@ export const roleSetup = setup({
       enqueue.emit({ type: 'ROLE.CHANGED', transition: transitionOf(next, next.role) });
       enqueue.sendTo('transport', { type: 'SEND', message: messageOf(next, 'heartbeat') } satisfies SendEvent);
     }),
+    /**
+     * Yielding: before we step down, declare the term we held, as a primary (transition actions
+     * run before standby's entry, so context.role is still primary). The survivor may never have
+     * heard us as primary (we yield on its first heartbeat after a heal, before our next one),
+     * and our standby declaration cannot tell it our term when our epoch equals its own: a
+     * follower declares the same number for the survivor's own term. A primary claim at an
+     * epoch not below its own is a conflict the survivor already resolves by moving above it
+     * (isPeerEpochNotBehind). Not sent when the survivor is already above our term. One datagram
+     * per yield, so no rate limit is needed beyond the role change itself.
+     */
+    declareYieldedTerm: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'PEER.PRIMARY');
+      if (context.epoch < event.peer.epoch) return;
+      enqueue.sendTo('transport', { type: 'SEND', message: messageOf(context, 'declaration') } satisfies SendEvent);
+    }),
     /** A conflicting primary below our epoch: remind it, at most once per tick. */
     reassert: enqueueActions(({ context, enqueue }) => {
       if (context.reassertedThisTick) return;

@@ -12,7 +12,9 @@
  *  - every node applies the same total order (priority, then lower IPv4; see rank.ts), so
  *    nodes that hear each other agree on who should be primary;
  *  - two primaries that hear each other resolve within one heartbeat: the lower-ranked one
- *    yields, the other re-asserts with a higher epoch;
+ *    yields, the other re-asserts with a higher epoch; a primary that yields declares the term
+ *    it held as it steps down, so the survivor ends above every epoch a yielded primary held
+ *    even when it never heard that primary's heartbeat (it yielded first);
  *  - a standby takes over after `heartbeatTimeoutMs` of silence from the primary, and only
  *    after every datagram that already arrived has been processed (`confirmSilence`);
  *  - epochs never decrease on a node, and a primary that survives a conflict holds an epoch
@@ -199,8 +201,8 @@ export const roleMachine = roleSetup.createMachine({
           {
             guard: 'mustYieldToPeer',
             target: 'standby',
-            actions: ['notePeer', { type: 'followPrimary', params: { reason: 'yielded to higher-ranked primary' } }],
-            description: 'Two primaries hear each other: the lower-ranked one yields and follows the other.',
+            actions: ['notePeer', 'declareYieldedTerm', { type: 'followPrimary', params: { reason: 'yielded to higher-ranked primary' } }],
+            description: 'Two primaries hear each other: the lower-ranked one declares the term it held and yields, following the other.',
           },
           { guard: 'isPeerEpochNotBehind', target: '.reasserting', actions: ['notePeer', 'claimReassert'] },
           { actions: ['notePeer', 'reassert'] },
