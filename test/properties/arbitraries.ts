@@ -64,8 +64,6 @@ export interface TransportVariant {
   label: string;
   auth?: Scenario['auth'];
   tamperRate: number;
-  /** Overrides the default 2 ms jitter (0: links keep order). */
-  jitterMs?: number;
 }
 export const TRANSPORT_VARIANTS: readonly TransportVariant[] = [
   { label: '', tamperRate: 0 },
@@ -79,7 +77,7 @@ export function scenarioBase(seed: number, timing: RoleTiming, nodes: ScenarioNo
     nodes,
     events: [],
     durationMs: DURATION_MS,
-    faults: { delayMs: 1, jitterMs: variant.jitterMs ?? 2, ...(variant.tamperRate > 0 ? { tamperRate: variant.tamperRate } : {}) },
+    faults: { delayMs: 1, jitterMs: 2, ...(variant.tamperRate > 0 ? { tamperRate: variant.tamperRate } : {}) },
     ...(variant.auth ? { auth: variant.auth } : {}),
   };
 }

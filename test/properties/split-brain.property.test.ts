@@ -6,14 +6,6 @@ import { buildSimulation, type Scenario, type ScenarioEvent } from '../../src/te
 import { bestOf, DURATION_MS, fcParams, PROPERTY_TIMEOUT_MS, idOf, nodesArb, scenarioBase, timingArb, TRANSPORT_VARIANTS } from './arbitraries.ts';
 import { assertEpochs, assertTransport, explain, faultScheduleArb, MAX_DELAY_MS } from './helpers.ts';
 
-/**
- * The auth variant still runs on order-preserving links here: with reordering it finds a
- * role-machine bug that is not about auth (it reproduces with auth off: the "Open bug" replay
- * command in docs/simulator.md): a primary that yields right after a heal, before its next
- * heartbeat, never tells the survivor its epoch, so the survivor may keep that epoch.
- */
-const linksFor = (variant: (typeof TRANSPORT_VARIANTS)[number]) => (variant.auth ? { ...variant, jitterMs: 0 } : variant);
-
 for (const variant of TRANSPORT_VARIANTS) describe(`property: split-brain resolution${variant.label}`, () => {
   it('after the last partition heals, exactly one primary remains within 2I + 2D, and it is the best of those that were primary', () => {
     fc.assert(
@@ -24,7 +16,7 @@ for (const variant of TRANSPORT_VARIANTS) describe(`property: split-brain resolu
         fc.integer({ min: 40_000, max: 45_000 }),
         (seed, timing, [hosts, events], healAtMs) => {
           const nodes = hosts.map((h) => ({ nodeId: idOf(h.host), priority: h.priority, startAtMs: 0 }));
-          const s: Scenario = { ...scenarioBase(seed, timing, nodes, linksFor(variant)), events: [...events, { atMs: healAtMs, kind: 'heal' }] };
+          const s: Scenario = { ...scenarioBase(seed, timing, nodes, variant), events: [...events, { atMs: healAtMs, kind: 'heal' }] };
           const sim = buildSimulation(s);
           sim.run(healAtMs);
           const primariesAtHeal = sim.primaries().map((n) => n.nodeId);
