@@ -10,8 +10,8 @@ export interface PeerInfo extends Rankable {
   role: WireRole;
   epoch: number;
   /**
-   * The datagram was a role declaration: sent as a node takes a role, and by a standby every
-   * beat while its term is above its primary's.
+   * The datagram was a role declaration: sent as a node takes a role, by a standby every beat
+   * while its term is above its primary's, and by a primary that yields, at the term it held.
    */
   declared?: boolean;
 }
