@@ -52,6 +52,11 @@ function aheadOfOurPrimary(context: RoleContext): boolean {
   return primary !== undefined && primary.role === 'primary' && context.epoch > primary.epoch;
 }
 
+/** A yielded primary's claim to the term it held: a declaration, role primary, at that epoch. */
+function yieldedTermMessage(context: RoleContext, epoch: number): OutboundMessage {
+  return { ...messageOf(context, 'declaration'), role: 'primary', epoch };
+}
+
 function transitionOf(context: RoleContext, to: Role): RoleTransition {
   return {
     from: context.role,
@@ -263,13 +268,26 @@ export const roleSetup = setup({
      * and our standby declaration cannot tell it our term when our epoch equals its own: a
      * follower declares the same number for the survivor's own term. A primary claim at an
      * epoch not below its own is a conflict the survivor already resolves by moving above it
-     * (isPeerEpochNotBehind). Not sent when the survivor is already above our term. One datagram
-     * per yield, so no rate limit is needed beyond the role change itself.
+     * (isPeerEpochNotBehind). Not sent when the survivor is already above our term; repeated
+     * by redeclareYieldedTerm while it is lost.
      */
     declareYieldedTerm: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'PEER.PRIMARY');
+      enqueue.assign({ yieldedEpoch: context.epoch });
       if (context.epoch < event.peer.epoch) return;
-      enqueue.sendTo('transport', { type: 'SEND', message: messageOf(context, 'declaration') } satisfies SendEvent);
+      enqueue.sendTo('transport', { type: 'SEND', message: yieldedTermMessage(context, context.epoch) } satisfies SendEvent);
+    }),
+    /**
+     * Standby beat: the primary we follow holds the very epoch we held as primary, and so do
+     * we, so neither our heartbeat nor a declaration (aheadOfOurPrimary) can tell it that ours
+     * was another term: the claim declareYieldedTerm sent was lost, or it reached that number
+     * afterwards. Claim the term again, once a beat, until the primary has moved above it.
+     */
+    redeclareYieldedTerm: enqueueActions(({ context, enqueue }) => {
+      const primary = context.primaryId === null ? undefined : context.peers[context.primaryId];
+      if (context.yieldedEpoch === 0 || primary === undefined || primary.role !== 'primary') return;
+      if (primary.epoch !== context.yieldedEpoch || context.epoch !== context.yieldedEpoch) return;
+      enqueue.sendTo('transport', { type: 'SEND', message: yieldedTermMessage(context, context.yieldedEpoch) } satisfies SendEvent);
     }),
     /** A conflicting primary below our epoch: remind it, at most once per tick. */
     reassert: enqueueActions(({ context, enqueue }) => {

@@ -100,4 +100,6 @@ export interface RoleContext {
   /** The epoch a takeover or re-assertion will use once it is durable, and the reason it will give. */
   claimEpoch: number;
   claimReason: string;
+  /** The epoch we held as primary when we last yielded (0: never); see declareYieldedTerm. */
+  yieldedEpoch: number;
 }

@@ -13,8 +13,9 @@
  *    nodes that hear each other agree on who should be primary;
  *  - two primaries that hear each other resolve within one heartbeat: the lower-ranked one
  *    yields, the other re-asserts with a higher epoch; a primary that yields declares the term
- *    it held as it steps down, so the survivor ends above every epoch a yielded primary held
- *    even when it never heard that primary's heartbeat (it yielded first);
+ *    it held as it steps down (and again each beat while the survivor holds that same epoch),
+ *    so the survivor ends above every epoch a yielded primary held even when it never heard
+ *    that primary's heartbeat (it yielded first);
  *  - a standby takes over after `heartbeatTimeoutMs` of silence from the primary, and only
  *    after every datagram that already arrived has been processed (`confirmSilence`);
  *  - epochs never decrease on a node, and a primary that survives a conflict holds an epoch
@@ -69,6 +70,7 @@ export const roleMachine = roleSetup.createMachine({
     reason: 'starting',
     claimEpoch: 0,
     claimReason: '',
+    yieldedEpoch: 0,
   }),
   invoke: { id: 'transport', src: 'transport', input: ({ context }) => ({ nodeId: context.self.nodeId }) },
   on: {
@@ -307,7 +309,7 @@ export const roleMachine = roleSetup.createMachine({
           states: {
             beating: {
               description: 'Sends a heartbeat (or a declaration) every interval and ages the peers it has heard.',
-              after: { heartbeatInterval: { target: 'beating', reenter: true, actions: ['agePeers', 'sendHeartbeat'] } },
+              after: { heartbeatInterval: { target: 'beating', reenter: true, actions: ['agePeers', 'redeclareYieldedTerm', 'sendHeartbeat'] } },
             },
           },
         },

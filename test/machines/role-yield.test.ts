@@ -47,6 +47,32 @@ describe('role machine: a yielding primary declares the term it held', () => {
     expect(n.sent.slice(before)).toEqual([{ type: 'declaration', role: 'standby', nodeId: B, priority: 0, epoch: 4 }]);
   });
 
+  it('while the primary it follows holds that same epoch, it claims the term again every beat, until the primary moves above', () => {
+    const n = primaryAt(B, 3);
+    n.primary({ nodeId: A, epoch: 3 }); // its yield claim is lost on the wire
+    const claims = () => n.sentOf('declaration').filter((m) => m.role === 'primary' && m.epoch === 3).length;
+    const before = claims();
+    n.advance(timing.heartbeatIntervalMs);
+    expect(claims()).toBe(before + 1);
+    expect(n.sentOf('heartbeat').at(-1)).toMatchObject({ role: 'standby', epoch: 3 });
+    n.primary({ nodeId: A, epoch: 3 });
+    n.advance(timing.heartbeatIntervalMs);
+    expect(claims()).toBe(before + 2);
+    n.primary({ nodeId: A, epoch: 4 }); // the primary moved above our term
+    n.advance(timing.heartbeatIntervalMs * 2);
+    expect(claims()).toBe(before + 2);
+    expect(n.role()).toBe('standby');
+  });
+
+  it('a standby that never was primary never claims a term', () => {
+    const n = startNode({ nodeId: B });
+    n.up();
+    n.primary({ nodeId: A, epoch: 1 });
+    n.advance(timing.heartbeatIntervalMs * 2);
+    expect(n.role()).toBe('standby');
+    expect(n.sent.filter((m) => m.role === 'primary')).toEqual([]);
+  });
+
   it('the survivor, already moved to that same epoch by another yielder, moves above the declared term', () => {
     const n = primaryAt(A, 1);
     n.standby({ nodeId: C, epoch: 2, declared: true }); // the first yielder's standby declaration
