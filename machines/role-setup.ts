@@ -98,9 +98,17 @@ export const roleSetup = setup({
       assertEvent(event, 'PEER.ANNOUNCE');
       return !(event.peer.nodeId in context.candidates);
     },
+    /**
+     * Our primary declares it is leaving, at an epoch no lower than the one we last heard it
+     * hold. A lower one is stale: sent for an earlier incarnation of that node (a late
+     * `hastate farewell`, a reordered datagram) and never a reason to move off a newer term;
+     * the timeout still covers a primary that really left.
+     */
     isPrimaryLeaving: ({ context, event }) => {
       assertEvent(event, 'PEER.LEAVING');
-      return event.peer.nodeId === context.primaryId;
+      if (event.peer.nodeId !== context.primaryId) return false;
+      const heard = context.peers[event.peer.nodeId];
+      return heard === undefined || event.peer.epoch >= heard.epoch;
     },
     isStaleClaim: ({ context, event }) => {
       assertEvent(event, 'PEER.PRIMARY');

@@ -273,8 +273,10 @@ export const roleMachine = roleSetup.createMachine({
               on: {
                 'PEER.PRIMARY': [
                   { guard: 'isStaleClaim' },
-                  { guard: 'mayPreemptPeer', target: '#role.claiming', actions: ['notePeer', { type: 'takeOver', params: { reason: 'preempted a lower-ranked primary' } }] },
+                  // A primary worse than the one we follow is noted first: preempting it while a better
+                  // primary leads us made a bridged partition flap (take over, re-assert, yield, every few seconds).
                   { guard: 'isWorseThanOurPrimary', actions: 'notePeer' },
+                  { guard: 'mayPreemptPeer', target: '#role.claiming', actions: ['notePeer', { type: 'takeOver', params: { reason: 'preempted a lower-ranked primary' } }] },
                   { target: 'watching', reenter: true, actions: ['notePeer', { type: 'followPrimary', params: { reason: 'heartbeat from' } }] },
                 ],
               },

@@ -335,6 +335,17 @@ describe('role machine: graceful hand-over', () => {
     expect(n.ctx().primaryId).toBe(A);
   });
 
+  it('a leaving declaration below the epoch we heard our primary hold is stale and changes nothing', () => {
+    const n = startNode({ nodeId: B });
+    n.up();
+    n.primary({ nodeId: A, epoch: 5 });
+    n.actor.send(leaving(A, 4)); // a late farewell for an earlier incarnation of A
+    expect(n.role()).toBe('standby');
+    expect(n.ctx().primaryId).toBe(A);
+    n.actor.send(leaving(A, 5));
+    expect(n.role()).toBe('primary');
+  });
+
   it('a forced standby does not take over on a hand-over', () => {
     const n = startNode({ nodeId: B, mode: 'standby' });
     n.up();
