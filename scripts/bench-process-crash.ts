@@ -185,13 +185,28 @@ async function rounds(c: Cluster, intervalS: number): Promise<{ samples: number[
 }
 
 removeStaleLabs();
+/** The lab of the variant being measured: a signal must not leave its namespaces and nodes behind. */
+let current: { destroy(): void } | null = null;
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  // `on`, not `once`: tsx and npx relay the signal too, and a second one must not kill the
+  // process half-way through the cleanup.
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    current?.destroy();
+    process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+  });
+}
 const report: Record<string, Record<string, number[]>> = {};
 const rows: string[] = [];
 for (const intervalS of INTERVALS) {
   report[`${intervalS} s`] = {};
   for (const v of VARIANTS) {
     const c = v === 'keepalived' ? keepalived(intervalS) : hastate(intervalS, v as 'supervised' | 'hook');
+    current = c;
     const { samples: xs, farewellMs: fs } = await rounds(c, intervalS);
+    current = null;
     report[`${intervalS} s`]![c.name] = xs;
     if (fs.length > 0) report[`${intervalS} s`]![`${c.name}: kill to farewell sent`] = fs;
     const split = fs.length > 0 ? `${pct(fs, 0.5).toFixed(0)} / ${pct(fs, 0.99).toFixed(0)}` : '';

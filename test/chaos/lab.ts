@@ -165,7 +165,19 @@ export class Lab {
         // already gone
       }
     }
-    for (const ns of [...this.hosts, this.switchNs]) spawnSync('ip', ['netns', 'del', ns]);
+    for (const ns of [...this.hosts, this.switchNs]) {
+      // Whatever still runs inside (a supervised node whose supervisor was killed first, a
+      // farewell hook) dies with the namespace rather than outliving the lab.
+      const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
+      for (const pid of pids.split('\n').map(Number).filter((n) => Number.isInteger(n) && n > 0)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      spawnSync('ip', ['netns', 'del', ns]);
+    }
   }
 }
 
