@@ -18,6 +18,7 @@
  * Usage: npx tsx scripts/bench-process-crash.ts [--rounds 20] [--intervals 1,0.1]
  *          [--variants supervised,hook,keepalived] [--compiled]
  */
+import { onStopSignal } from './bench/stop-signals.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -187,17 +188,7 @@ async function rounds(c: Cluster, intervalS: number): Promise<{ samples: number[
 removeStaleLabs();
 /** The lab of the variant being measured: a signal must not leave its namespaces and nodes behind. */
 let current: { destroy(): void } | null = null;
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  // `on`, not `once`: tsx and npx relay the signal too, and a second one must not kill the
-  // process half-way through the cleanup.
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    current?.destroy();
-    process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
-  });
-}
+onStopSignal(() => current?.destroy());
 const report: Record<string, Record<string, number[]>> = {};
 const rows: string[] = [];
 for (const intervalS of INTERVALS) {

@@ -4,6 +4,7 @@
  * (CPU ticks, RSS, kernel drops at its sockets). Log lines and status waits are NodeProcess's
  * from test/integration/cluster.ts.
  */
+import { onStopSignal } from './bench/stop-signals.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,13 +39,10 @@ function installExitHandlers() {
   if (handlersInstalled) return;
   handlersInstalled = true;
   process.on('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      process.stderr.write(`bench:scale: ${signal}, killing ${live.size} node processes\n`);
-      killAll();
-      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
-    });
-  }
+  onStopSignal((signal) => {
+    process.stderr.write(`bench:scale: ${signal}, killing ${live.size} node processes\n`);
+    killAll();
+  });
 }
 
 function newestMtimeMs(dir: string): number {

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { onStopSignal } from './stop-signals.ts';
 
 /** Lines kept per child: enough for start-up and role changes, bounded for a long window. */
 const MAX_LINES = 2_000;
@@ -27,12 +28,10 @@ export class Children {
   constructor() {
     // Synchronous last resort: 'exit' handlers cannot wait, so SIGKILL whatever is left.
     process.on('exit', () => this.cleanup());
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-      process.once(signal, () => {
-        process.stderr.write(`\n${signal}: stopping the benchmark's processes\n`);
-        void this.stopAll().finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1)));
-      });
-    }
+    onStopSignal((signal) => {
+      process.stderr.write(`\n${signal}: stopping the benchmark's processes\n`);
+      return this.stopAll();
+    });
     process.on('uncaughtException', (error) => {
       process.stderr.write(`${error.stack ?? error.message}\n`);
       process.exit(1);
