@@ -14,9 +14,16 @@ import type { CallbackActorLogic, EventObject, InspectionEvent } from 'xstate';
 import type { Election } from './election.ts';
 import type { TransportStats } from '../transport/stats.ts';
 import type { NodeStatus, PeerStatus } from '../runtime/status.ts';
+import type { HastateConfig } from '../config/index.ts';
+import type { RoleTiming } from '../../machines/role-types.ts';
 
 /** The machines' `persistEpoch` actor logic. */
 export type PersistEpochLogic = CallbackActorLogic<EventObject, { epoch: number }>;
+
+/** The role machine's timing from `ha.*`, which `status().timing` also reports for every backend. */
+export function heartbeatTiming(ha: HastateConfig['ha']): RoleTiming {
+  return { electionWindowMs: ha.electionWindowMs, heartbeatIntervalMs: ha.heartbeat.intervalMs, heartbeatTimeoutMs: ha.heartbeat.timeoutMs };
+}
 
 export type BackendName = NodeStatus['backend'];
 

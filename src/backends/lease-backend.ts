@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { leaseMachine } from '../../machines/lease.machine.ts';
 import type { HastateConfig } from '../config/index.ts';
 import { hostClock, monotonicMs } from '../runtime/clock.ts';
-import type { Backend, BackendName } from './backend.ts';
+import { heartbeatTiming, type Backend, type BackendName } from './backend.ts';
 import type { Coordinator } from './coordinator.ts';
 import { electionOf } from './election.ts';
 
@@ -34,12 +34,7 @@ export function createLeaseBackend(name: BackendName, coordinator: Coordinator, 
     flush: (timeoutMs) => coordinator.flush(timeoutMs),
     describe: () => ({ ...coordinator.describe(), lease: ha.lease }),
     transportStatus: () => ({ up: stats.up, lastError: stats.lastError, group: '', port: 0, interface: '', coordinator: coordinator.describe() }),
-    timingStatus: () => ({
-      electionWindowMs: ha.electionWindowMs,
-      heartbeatIntervalMs: ha.heartbeat.intervalMs,
-      heartbeatTimeoutMs: ha.heartbeat.timeoutMs,
-      lease: { ...ha.lease },
-    }),
+    timingStatus: () => ({ ...heartbeatTiming(ha), lease: { ...ha.lease } }),
     // The registry's members, as the coordinator last listed them: a member whose registration expired has left it.
     peers: (nowMs) =>
       [...stats.peers.values()].map((p) => ({ nodeId: p.nodeId, role: p.role, priority: p.priority, epoch: p.epoch, address: p.address, lastSeenAgeMs: Math.round(nowMs - p.lastSeenMs) })),

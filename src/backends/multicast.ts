@@ -10,7 +10,7 @@ import type { HastateConfig } from '../config/index.ts';
 import { createMulticastTransport } from '../transport/multicast.ts';
 import { hostClock } from '../runtime/clock.ts';
 import type { PeerStatus } from '../runtime/status.ts';
-import type { Backend } from './backend.ts';
+import { heartbeatTiming, type Backend } from './backend.ts';
 import { electionOf, type Election } from './election.ts';
 import type { RoleContext } from '../../machines/role-types.ts';
 
@@ -38,7 +38,7 @@ export function createMulticastBackend(config: HastateConfig, log: Logger): Back
           priority: ha.priority,
           mode: ha.role,
           preempt: ha.preempt,
-          timing: { electionWindowMs: ha.electionWindowMs, heartbeatIntervalMs: ha.heartbeat.intervalMs, heartbeatTimeoutMs: ha.heartbeat.timeoutMs },
+          timing: heartbeatTiming(ha),
           epoch,
         },
       });
@@ -49,12 +49,10 @@ export function createMulticastBackend(config: HastateConfig, log: Logger): Back
     flush: (timeoutMs) => net.flush(timeoutMs),
     describe: () => ({ backend: 'multicast', group: ha.multicastGroup, port: ha.heartbeat.port, auth: ha.auth.mode, authKeyIds: ha.auth.keys?.ids ?? [] }),
     transportStatus: () => ({ up: net.stats.up, lastError: net.stats.lastError, group: ha.multicastGroup, port: ha.heartbeat.port, interface: ha.interface }),
-    timingStatus: () => ({ electionWindowMs: ha.electionWindowMs, heartbeatIntervalMs: ha.heartbeat.intervalMs, heartbeatTimeoutMs: ha.heartbeat.timeoutMs }),
+    timingStatus: () => heartbeatTiming(ha),
     peers: (nowMs) => (election === null ? [] : livePeers(election.context(), net.stats.peers, nowMs)),
   };
 }
-
-type HeardFrom = ReadonlyMap<string, { address: string; lastSeenMs: number }>;
 
 /**
  * The peers the role machine still counts (it forgets one after a heartbeat timeout of
@@ -62,8 +60,8 @@ type HeardFrom = ReadonlyMap<string, { address: string; lastSeenMs: number }>;
  * last heard each. Transport records of peers the machine forgot are dropped here, so a dead
  * peer leaves status, metrics and the live view together.
  */
-export function livePeers(context: Pick<RoleContext, 'peers' | 'timing'>, heard: HeardFrom & { delete?(id: string): boolean }, nowMs: number): PeerStatus[] {
-  for (const id of heard.keys()) if (!(id in context.peers)) heard.delete?.(id);
+export function livePeers(context: Pick<RoleContext, 'peers' | 'timing'>, heard: Map<string, { address: string; lastSeenMs: number }>, nowMs: number): PeerStatus[] {
+  for (const id of heard.keys()) if (!(id in context.peers)) heard.delete(id);
   return Object.values(context.peers).map((p) => {
     const record = heard.get(p.nodeId);
     return {

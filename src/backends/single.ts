@@ -9,7 +9,7 @@ import { roleMachine, type SendEvent } from '../../machines/role.machine.ts';
 import type { HastateConfig } from '../config/index.ts';
 import { hostClock } from '../runtime/clock.ts';
 import { TransportStats } from '../transport/stats.ts';
-import type { Backend } from './backend.ts';
+import { heartbeatTiming, type Backend } from './backend.ts';
 import { electionOf } from './election.ts';
 
 /** Up at once; sends go nowhere. */
@@ -30,11 +30,10 @@ export function createSingleBackend(config: HastateConfig, log: Logger): Backend
       if (!ha.enabled) log.warn('ha.enabled is false: this node acts as primary without coordinating with any other node');
       else log.info('ha.backend is single: this node is always primary');
       const machine = roleMachine.provide({ actors: { transport: nobody, confirmSilence: silence, persistEpoch } });
-      const timing = { electionWindowMs: ha.electionWindowMs, heartbeatIntervalMs: ha.heartbeat.intervalMs, heartbeatTimeoutMs: ha.heartbeat.timeoutMs };
       const actor = createActor(machine, {
         clock: hostClock,
         ...(inspect ? { inspect } : {}),
-        input: { nodeId: ha.nodeId, priority: ha.priority, mode: 'primary', preempt: ha.preempt, timing, epoch },
+        input: { nodeId: ha.nodeId, priority: ha.priority, mode: 'primary', preempt: ha.preempt, timing: heartbeatTiming(ha), epoch },
       });
       return electionOf(actor);
     },
@@ -42,7 +41,7 @@ export function createSingleBackend(config: HastateConfig, log: Logger): Backend
     flush: () => Promise.resolve(),
     describe: () => ({ backend: 'single' }),
     transportStatus: () => ({ up: true, lastError: null, group: ha.multicastGroup, port: ha.heartbeat.port, interface: ha.interface }),
-    timingStatus: () => ({ electionWindowMs: ha.electionWindowMs, heartbeatIntervalMs: ha.heartbeat.intervalMs, heartbeatTimeoutMs: ha.heartbeat.timeoutMs }),
+    timingStatus: () => heartbeatTiming(ha),
     peers: () => [],
   };
 }
