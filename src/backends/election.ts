@@ -48,8 +48,11 @@ export interface Election<TContext extends ElectionContext = ElectionContext> {
   view(): ElectionView;
   /** The machine's own context, for the backend that built it (peers, lease timing). */
   context(): TContext;
-  /** Every new snapshot, as a view. Returns the unsubscribe function. */
-  onSnapshot(next: (view: ElectionView) => void, error: (error: unknown) => void): () => void;
+  /**
+   * Every new snapshot, as a view without `statePaths` (only status reads those, and this runs
+   * on every heartbeat). Returns the unsubscribe function.
+   */
+  onSnapshot(next: (view: Omit<ElectionView, 'statePaths'>) => void, error: (error: unknown) => void): () => void;
   /** Every role transition the machine emits, in order: what the services are told. */
   onRoleChanged(listener: (event: RoleChangedEvent) => void): () => void;
   /** A primary hands over at once; otherwise nothing. */
@@ -64,7 +67,7 @@ function leafPaths(value: StateValue, prefix = ''): string[] {
   return Object.entries(value).flatMap(([k, v]) => (v === undefined ? [prefix + k] : leafPaths(v, `${prefix}${k}.`)));
 }
 
-function viewOf(snapshot: { value: StateValue; context: ElectionContext; hasTag(tag: RoleTag): boolean }): ElectionView {
+function viewOf(snapshot: { context: ElectionContext; hasTag(tag: RoleTag): boolean }): Omit<ElectionView, 'statePaths'> {
   const c = snapshot.context;
   return {
     role: roleOfSnapshot(snapshot),
@@ -73,7 +76,6 @@ function viewOf(snapshot: { value: StateValue; context: ElectionContext; hasTag(
     primaryId: c.primaryId,
     reason: c.reason,
     roleChanges: c.roleChanges,
-    statePaths: leafPaths(snapshot.value),
   };
 }
 
@@ -81,7 +83,10 @@ export function electionOf<TContext extends ElectionContext>(actor: ElectionActo
   return {
     start: () => void actor.start(),
     stop: () => void actor.stop(),
-    view: () => viewOf(actor.getSnapshot()),
+    view: () => {
+      const snapshot = actor.getSnapshot();
+      return { ...viewOf(snapshot), statePaths: leafPaths(snapshot.value) };
+    },
     context: () => actor.getSnapshot().context,
     onSnapshot(next, error) {
       const subscription = actor.subscribe({ next: (snapshot) => next(viewOf(snapshot)), error });
